@@ -1,0 +1,1 @@
+//! downlink-dsp: pure, deterministic DSP and FEC kernels.

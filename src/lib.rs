@@ -1,0 +1,1 @@
+//! downlink: sources, pipelines, products, CLI.
