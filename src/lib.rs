@@ -1,1 +1,13 @@
-//! downlink: sources, pipelines, products, CLI.
+//! downlink: a satellite ground-station receiver. This crate holds everything that is
+//! not pure DSP: sources and sinks, the streaming chain and its status, pipelines,
+//! products and the command line. The maths lives in `downlink-dsp`.
+
+pub mod chain;
+pub mod cli;
+pub mod error;
+pub mod frontend;
+pub mod io;
+pub mod pipelines;
+pub mod products;
+pub mod status;
+pub mod synth;

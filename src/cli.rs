@@ -1,0 +1,666 @@
+//! The command line: the only place that parses arguments.
+
+use crate::chain::{self, Chunk, Product, RunOptions, SampleStage};
+use crate::error::{Error, Result};
+use crate::frontend::{print_json, watch, FrontEnd};
+use crate::io::{self, Overrides, RecordingInfo, SampleFormat, SampleSink, SinkSpec};
+use crate::pipelines::channel::{ChannelConfig, ChannelStage};
+use crate::pipelines::spectrum::{fft_size_for, SpectrumStage};
+use crate::pipelines::waterfall::{Colormap, WaterfallConfig, WaterfallStage};
+use crate::pipelines::{self, PIPELINES};
+use crate::status::{StageStatus, StatusBoard};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use downlink_dsp::filter::design::Window;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+const EXAMPLES: &str = "\
+Examples:
+  downlink info recordings/meteor-synth.sigmf-meta
+  downlink decode --pipeline waterfall pass.wav -o out/
+  downlink decode --pipeline channel --offset 3.7k --bandwidth 120k --out-rate 144k pass.wav -o out/
+  rtl_sdr -f 137.9M -s 1.024M - | downlink decode --pipeline waterfall --format cu8 --rate 1.024M - -o out/
+  downlink convert capture.cu8 --rate 2.4M --freq 137.9M capture.sigmf-meta
+  downlink pipelines";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "downlink",
+    version,
+    about = "Satellite ground-station receiver: I/Q in, frames and images out",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Describe recordings: format, rate, duration, centre, start, strongest signals.
+    #[command(after_help = "Examples:
+  downlink info pass.wav
+  downlink info --json ../shared/recordings/cubesat-iq-*/*.raw.gz
+  downlink info --rate 2.4M --freq 137.9M capture.cu8")]
+    Info(InfoArgs),
+    /// Run a pipeline over a recording (a file, or - for standard input).
+    #[command(after_help = "Examples:
+  downlink decode --pipeline waterfall pass.wav -o out/
+  downlink decode --pipeline waterfall --fft 2048 --colormap turbo pass.sigmf-meta -o out/
+  downlink decode --pipeline channel --offset -12.5k --bandwidth 20k --out-rate 48k sat.raw.gz -o out/
+  downlink decode --pipeline channel --tune 137.9M --bandwidth 150k --out-rate 288k wide.sigmf -o out/
+  rtl_sdr -f 137.9M -s 1.024M - | downlink decode --pipeline waterfall --format cu8 --rate 1.024M - -o out/")]
+    Decode(DecodeArgs),
+    /// Convert a recording between formats (raw cu8/cs8/cs16/cf32, .gz, WAV, SigMF).
+    #[command(after_help = "Examples:
+  downlink convert capture.cu8 --rate 2.4M --freq 137.9M capture.sigmf-meta
+  downlink convert baseband_137900000Hz_10-42-13_26-11-2026.wav pass.cf32
+  downlink convert pass.sigmf-meta --to-format cs16 pass.wav")]
+    Convert(ConvertArgs),
+    /// Write a synthetic recording (seeded, byte-identical on every run).
+    #[command(after_help = "Examples:
+  downlink synth scene -o recordings/scene-437m.sigmf-meta
+  downlink synth scene --seconds 60 --rate 2.4M -o /tmp/long.cu8")]
+    Synth(SynthArgs),
+    /// List the pipelines `decode` can run.
+    #[command(after_help = "Example:\n  downlink pipelines")]
+    Pipelines,
+}
+
+/// What to assume about the input where its metadata is missing or wrong.
+#[derive(Args, Debug, Clone, Default)]
+struct SourceArgs {
+    /// Sample rate in S/s (2.4M, 240k, 48000); overrides the file's metadata.
+    #[arg(long, value_name = "S/s", value_parser = parse_si)]
+    rate: Option<f64>,
+    /// Centre frequency in Hz (137.9M); overrides the file's metadata.
+    #[arg(long, value_name = "Hz", value_parser = parse_si, allow_negative_numbers = true)]
+    freq: Option<f64>,
+    /// Sample format of raw input: cu8, cs8, cs16, cf32, ri16, rf32.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    format: Option<SampleFormat>,
+    /// Start time of the recording (RFC 3339, e.g. 2026-11-26T09:41:00Z).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    start: Option<DateTime<Utc>>,
+}
+
+impl SourceArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            format: self.format,
+            sample_rate_hz: self.rate,
+            center_freq_hz: self.freq,
+            start_time: self.start,
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+struct RunArgs {
+    /// Print one JSON object per second on stdout and one at the end, instead of a progress bar.
+    #[arg(long)]
+    json: bool,
+    /// Pace the input at its recorded sample rate (demos, testing live behaviour).
+    #[arg(long)]
+    realtime: bool,
+    /// Samples per chunk between threads (the output does not depend on it).
+    #[arg(long, default_value_t = 65536, value_name = "SAMPLES", value_parser = clap::value_parser!(u64).range(1..=16_777_216))]
+    chunk: u64,
+}
+
+#[derive(Args, Debug)]
+struct InfoArgs {
+    /// Recordings to describe.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// One JSON object per file on stdout.
+    #[arg(long)]
+    json: bool,
+    /// How many signals to list.
+    #[arg(long, default_value_t = 5)]
+    signals: usize,
+    /// Analyse at most this many seconds from the start (default: the whole recording).
+    #[arg(long, value_name = "S")]
+    max_seconds: Option<f64>,
+    /// FFT size of the spectrum (default: about 50 Hz per bin).
+    #[arg(long, value_name = "N")]
+    fft: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+struct DecodeArgs {
+    /// Pipeline to run (see `downlink pipelines`).
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pipeline: String,
+    /// Recording to decode, or - for standard input (needs --format and --rate).
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// Output folder (created if missing).
+    #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
+    output: PathBuf,
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    run: RunArgs,
+
+    /// waterfall: FFT size (power of two).
+    #[arg(long, default_value_t = 1024, help_heading = "waterfall")]
+    fft: usize,
+    /// waterfall: window.
+    #[arg(long, default_value = "hann", value_parser = parse_window, help_heading = "waterfall")]
+    window: Window,
+    /// waterfall: rows aimed at (the image has up to twice as many for unknown lengths).
+    #[arg(long, default_value_t = 600, help_heading = "waterfall")]
+    rows: usize,
+    /// waterfall: colour map.
+    #[arg(long, value_enum, default_value_t = Colormap::Viridis, help_heading = "waterfall")]
+    colormap: Colormap,
+    /// waterfall: bottom of the colour range in dB (default: automatic).
+    #[arg(long, allow_negative_numbers = true, requires = "db_max", help_heading = "waterfall")]
+    db_min: Option<f32>,
+    /// waterfall: top of the colour range in dB (default: automatic).
+    #[arg(long, allow_negative_numbers = true, requires = "db_min", help_heading = "waterfall")]
+    db_max: Option<f32>,
+
+    /// channel: centre of the channel relative to the recording's centre, in Hz.
+    #[arg(long, value_parser = parse_si, allow_negative_numbers = true, conflicts_with = "tune", help_heading = "channel")]
+    offset: Option<f64>,
+    /// channel: absolute centre frequency of the channel in Hz (needs the recording's centre).
+    #[arg(long, value_parser = parse_si, help_heading = "channel")]
+    tune: Option<f64>,
+    /// channel: bandwidth kept in Hz (default: 80 % of the output rate).
+    #[arg(long, value_parser = parse_si, help_heading = "channel")]
+    bandwidth: Option<f64>,
+    /// channel: output sample rate asked for, S/s (the actual one divides the input rate).
+    #[arg(long, value_parser = parse_si, default_value = "48k", help_heading = "channel")]
+    out_rate: f64,
+    /// channel: output sample format.
+    #[arg(long, value_parser = parse_format, default_value = "cf32", help_heading = "channel")]
+    out_format: SampleFormat,
+}
+
+#[derive(Args, Debug)]
+struct ConvertArgs {
+    /// Input recording, or - for standard input.
+    #[arg(value_name = "IN")]
+    input: String,
+    /// Output file; its extension picks the container (.cu8 .cs8 .cs16 .cf32 .gz .wav .sigmf-meta).
+    #[arg(value_name = "OUT")]
+    output: PathBuf,
+    /// Sample format of the output where the extension does not say (e.g. WAV: cu8, cs16, cf32).
+    #[arg(long, value_parser = parse_format)]
+    to_format: Option<SampleFormat>,
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Args, Debug)]
+struct SynthArgs {
+    /// What to synthesise: `scene` (a UHF band with an FSK beacon and two carriers).
+    #[arg(value_parser = ["scene"])]
+    what: String,
+    /// Output file; its extension picks the container (default SigMF, ci16).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: PathBuf,
+    /// Length in seconds (default: the reference scene's 3 s).
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Sample rate in S/s (default 240k).
+    #[arg(long, value_parser = parse_si)]
+    rate: Option<f64>,
+    /// Sample format of the output (default cs16).
+    #[arg(long, value_parser = parse_format, default_value = "cs16")]
+    to_format: SampleFormat,
+}
+
+/// Parses "2.4M", "240k", "1.5G", "48000", "-12.5k", "1e6".
+pub fn parse_si(s: &str) -> std::result::Result<f64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1e3),
+        Some((i, 'M')) => (&t[..i], 1e6),
+        Some((i, 'G' | 'g')) => (&t[..i], 1e9),
+        _ => (t, 1.0),
+    };
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number (e.g. 2.4M, 240k, 48000)"))?;
+    let v = v * mult;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("'{s}' is not a finite number"))
+    }
+}
+
+fn parse_format(s: &str) -> std::result::Result<SampleFormat, String> {
+    SampleFormat::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = SampleFormat::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown sample format '{s}' (known: {})", names.join(", "))
+    })
+}
+
+fn parse_window(s: &str) -> std::result::Result<Window, String> {
+    s.parse::<Window>().map_err(|e| e.to_string())
+}
+
+fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("'{s}' is not an RFC 3339 time (2026-11-26T09:41:00Z): {e}"))
+}
+
+/// The flag Ctrl-C sets. The first press ends the run cleanly (products flushed and
+/// complete); a second press exits at once.
+fn stop_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        let _ = ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                eprintln!("downlink: interrupted twice, exiting without flushing");
+                std::process::exit(130);
+            }
+            eprintln!("downlink: interrupted, finishing the products (Ctrl-C again to abort)");
+        });
+        flag
+    })
+    .clone()
+}
+
+/// Entry point: runs the command and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(a) => info(a),
+        Command::Decode(a) => decode(a),
+        Command::Convert(a) => convert(a),
+        Command::Synth(a) => synth(a),
+        Command::Pipelines => {
+            pipelines_cmd();
+            Ok(false)
+        }
+    };
+    match result {
+        Ok(false) => 0,
+        // Stopped by Ctrl-C: products are complete up to that point.
+        Ok(true) => 130,
+        Err(e) => {
+            eprintln!("downlink: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn pipelines_cmd() {
+    println!("{:<12} {:<28} products", "pipeline", "input");
+    for p in PIPELINES {
+        println!("{:<12} {:<28} {}", p.name, p.input, p.products);
+    }
+}
+
+fn run_options(run: &RunArgs) -> RunOptions {
+    RunOptions {
+        chunk_samples: run.chunk as usize,
+        realtime: run.realtime,
+        stop: stop_flag(),
+        ..RunOptions::default()
+    }
+}
+
+fn front_end(run: &RunArgs) -> FrontEnd {
+    if run.json {
+        FrontEnd::Json
+    } else {
+        FrontEnd::Progress
+    }
+}
+
+fn display_name(path: &str) -> String {
+    if path == "-" {
+        "stdin".into()
+    } else {
+        Path::new(path)
+            .file_name()
+            .map_or(path.to_string(), |n| n.to_string_lossy().into_owned())
+    }
+}
+
+/// The stem product names start with: the input's name without its recording extensions.
+fn product_stem(path: &str) -> String {
+    let mut name = display_name(path);
+    for ext in [".gz", ".sigmf-meta", ".sigmf-data", ".sigmf", ".wav", ".raw", ".cu8", ".cs8", ".cs16", ".cf32", ".iq", ".bin"] {
+        if let Some(s) = name.strip_suffix(ext) {
+            name = s.to_string();
+        }
+    }
+    if name.is_empty() {
+        "recording".into()
+    } else {
+        name
+    }
+}
+
+fn info(a: InfoArgs) -> Result<bool> {
+    let mut first_error = None;
+    let mut interrupted = false;
+    for file in &a.files {
+        match info_one(&a, file) {
+            Ok(stopped) => interrupted |= stopped,
+            Err(e) => {
+                // Describe every file the user gave; report each bad one.
+                if a.json {
+                    print_json(&json!({"file": file, "error": e.to_string()}));
+                }
+                eprintln!("downlink: {e}");
+                first_error.get_or_insert(e);
+            }
+        }
+        if interrupted {
+            break;
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(interrupted),
+    }
+}
+
+fn info_one(a: &InfoArgs, file: &str) -> Result<bool> {
+    let source = io::open_source(file, &a.source.overrides())?;
+    let meta = source.info().clone();
+    let fft_size = a.fft.unwrap_or_else(|| fft_size_for(meta.sample_rate_hz));
+    let (stage, result) = SpectrumStage::new(meta.sample_rate_hz, fft_size, a.signals)?;
+    let opts = RunOptions {
+        stop: stop_flag(),
+        max_samples: a.max_seconds.map(|s| (s * meta.sample_rate_hz) as u64),
+        ..RunOptions::default()
+    };
+    let running = chain::start(source, Box::new(stage), opts, StatusBoard::new());
+    let mode = if a.json { FrontEnd::Quiet } else { FrontEnd::Progress };
+    let report = watch(running, mode, &display_name(file), meta.total_samples, meta.sample_rate_hz)?;
+    let spectrum = result
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_default();
+    let analysed_s = report.samples as f64 / meta.sample_rate_hz;
+    if a.json {
+        print_json(&json!({
+            "file": file,
+            "recording": meta,
+            "duration_s": meta.duration_s().unwrap_or(analysed_s),
+            "analysed_s": analysed_s,
+            "spectrum": spectrum,
+        }));
+    } else {
+        print_info(&meta, analysed_s, &spectrum);
+    }
+    Ok(report.interrupted)
+}
+
+fn print_info(m: &RecordingInfo, analysed_s: f64, s: &crate::pipelines::spectrum::SpectrumSummary) {
+    println!("{}", m.path);
+    println!("  format      {} ({:?})", m.format.name(), m.container);
+    println!("  rate        {} S/s", fmt_num(m.sample_rate_hz));
+    let dur = m.duration_s().unwrap_or(analysed_s);
+    println!("  duration    {:.3} s", dur);
+    match m.center_freq_hz {
+        Some(f) => println!("  centre      {:.6} MHz", f / 1e6),
+        None => println!("  centre      unknown"),
+    }
+    match m.start_time {
+        Some(t) => println!("  start       {}", t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        None => println!("  start       unknown"),
+    }
+    if let Some(sat) = &m.satellite {
+        println!("  satellite   {sat}");
+    }
+    if !m.sources.is_empty() {
+        println!("  metadata    {}", m.sources.join(", "));
+    }
+    println!(
+        "  spectrum    FFT {} ({:.1} Hz bins), {} segments over {:.3} s",
+        s.fft_size, s.bin_hz, s.segments, analysed_s
+    );
+    if s.signals.is_empty() {
+        println!("  signals     none above the noise floor");
+    }
+    for (i, sig) in s.signals.iter().enumerate() {
+        let abs = m
+            .center_freq_hz
+            .map(|f| format!("  = {:.6} MHz", (f + sig.center_offset_hz) / 1e6))
+            .unwrap_or_default();
+        println!(
+            "  signal {}    offset {:+.0} Hz (peak {:+.0} Hz), {} Hz wide, SNR {:.1} dB{}",
+            i + 1,
+            sig.center_offset_hz,
+            sig.peak_offset_hz,
+            fmt_num(sig.bandwidth_hz),
+            sig.snr_db,
+            abs
+        );
+    }
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn decode(a: DecodeArgs) -> Result<bool> {
+    let Some(pipeline) = pipelines::find(&a.pipeline) else {
+        let names: Vec<_> = PIPELINES.iter().map(|p| p.name).collect();
+        return Err(Error::Usage(format!(
+            "unknown pipeline '{}' (known: {})",
+            a.pipeline,
+            names.join(", ")
+        )));
+    };
+    let source = io::open_source(&a.file, &a.source.overrides())?;
+    let meta = source.info().clone();
+    std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
+    let stem = product_stem(&a.file);
+    let stage: Box<dyn SampleStage> = match pipeline.name {
+        "waterfall" => {
+            let cfg = WaterfallConfig {
+                fft_size: a.fft,
+                window: a.window,
+                target_rows: a.rows,
+                db_range: a.db_min.zip(a.db_max),
+                colormap: a.colormap,
+            };
+            let path = a.output.join(format!("{stem}.waterfall.png"));
+            Box::new(WaterfallStage::new(cfg, &meta, path)?)
+        }
+        "channel" => {
+            let offset_hz = match (a.offset, a.tune) {
+                (Some(o), _) => o,
+                (None, Some(f)) => {
+                    let centre = meta.center_freq_hz.ok_or_else(|| {
+                        Error::Usage(format!(
+                            "{}: centre frequency unknown, so --tune cannot be used: pass --freq or use --offset",
+                            meta.path
+                        ))
+                    })?;
+                    f - centre
+                }
+                (None, None) => 0.0,
+            };
+            let out_rate = a.out_rate.min(meta.sample_rate_hz);
+            let cfg = ChannelConfig {
+                offset_hz,
+                bandwidth_hz: a.bandwidth.unwrap_or(0.8 * out_rate),
+                output_rate_hz: out_rate,
+                format: a.out_format,
+            };
+            let path = a.output.join(format!("{stem}.channel.sigmf-meta"));
+            Box::new(ChannelStage::new(&cfg, &meta, path)?)
+        }
+        other => unreachable!("pipeline {other} is listed but not built"),
+    };
+    let running = chain::start(source, stage, run_options(&a.run), StatusBoard::new());
+    let report = watch(
+        running,
+        front_end(&a.run),
+        &display_name(&a.file),
+        meta.total_samples,
+        meta.sample_rate_hz,
+    )?;
+    if !a.run.json {
+        print_summary(&report);
+    }
+    Ok(report.interrupted)
+}
+
+fn print_summary(r: &chain::RunReport) {
+    eprintln!(
+        "{} {:.3} s of signal in {:.2} s ({:.1}× real time)",
+        if r.interrupted { "interrupted after" } else { "decoded" },
+        r.samples as f64 / r.sample_rate_hz,
+        r.elapsed_s,
+        r.speed_x_realtime()
+    );
+    for p in &r.products {
+        println!("{}  {}  {}", p.kind, p.path.display(), p.description);
+    }
+}
+
+/// Streams samples into a sink: the body of `convert`.
+struct ConvertStage {
+    sink: Option<Box<dyn SampleSink>>,
+    path: PathBuf,
+    format: SampleFormat,
+    samples: u64,
+}
+
+impl SampleStage for ConvertStage {
+    fn name(&self) -> &'static str {
+        "convert"
+    }
+    fn process(&mut self, chunk: &Chunk) -> Result<()> {
+        self.samples += chunk.samples.len() as u64;
+        self.sink
+            .as_mut()
+            .expect("sink present until finish")
+            .write(&chunk.samples)?;
+        Ok(())
+    }
+    fn finish(mut self: Box<Self>) -> Result<Vec<Product>> {
+        self.sink.take().expect("sink present until finish").finish()?;
+        Ok(vec![Product {
+            kind: "recording".into(),
+            path: self.path.clone(),
+            description: format!("{} samples, {}", self.samples, self.format.name()),
+        }])
+    }
+    fn status(&self) -> StageStatus {
+        StageStatus::new("convert", "running").with("samples", self.samples as f64)
+    }
+}
+
+fn synth(a: SynthArgs) -> Result<bool> {
+    let mut scene = crate::synth::reference_scene();
+    if let Some(rate) = a.rate {
+        scene.sample_rate_hz = rate;
+    }
+    if let Some(s) = a.seconds {
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(Error::Usage(format!("--seconds {s} must be positive")));
+        }
+        scene.total_samples = Some((s * scene.sample_rate_hz).round() as u64);
+    } else {
+        scene.total_samples = Some((3.0 * scene.sample_rate_hz).round() as u64);
+    }
+    let source = crate::synth::SceneSource::new(scene)?;
+    let run = RunArgs {
+        json: false,
+        realtime: false,
+        chunk: 65536,
+    };
+    write_recording(Box::new(source), &a.output, Some(a.to_format), &run, "synth")
+}
+
+fn convert(a: ConvertArgs) -> Result<bool> {
+    let source = io::open_source(&a.input, &a.source.overrides())?;
+    write_recording(source, &a.output, a.to_format, &a.run, &display_name(&a.input))
+}
+
+/// Streams a source into a recording file: the body of `convert` and `synth`.
+fn write_recording(
+    source: Box<dyn io::SampleSource>,
+    output: &Path,
+    format: Option<SampleFormat>,
+    run: &RunArgs,
+    label: &str,
+) -> Result<bool> {
+    let meta = source.info().clone();
+    let spec = SinkSpec::from_path(output, format, &meta)?;
+    if !spec.format.is_complex() && meta.format.is_complex() {
+        return Err(Error::Usage(format!(
+            "{}: {} holds real samples only; the input is complex I/Q ({}) — pick a complex format",
+            output.display(),
+            spec.format.name(),
+            meta.format.name()
+        )));
+    }
+    let sink = io::create_sink(&spec)?;
+    let stage = ConvertStage {
+        sink: Some(sink),
+        path: spec.path.clone(),
+        format: spec.format,
+        samples: 0,
+    };
+    let running = chain::start(source, Box::new(stage), run_options(run), StatusBoard::new());
+    let report = watch(
+        running,
+        front_end(run),
+        label,
+        meta.total_samples,
+        meta.sample_rate_hz,
+    )?;
+    if !run.json {
+        print_summary(&report);
+    }
+    Ok(report.interrupted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn si_numbers() {
+        assert_eq!(parse_si("2.4M").unwrap(), 2.4e6);
+        assert_eq!(parse_si("240k").unwrap(), 240e3);
+        assert_eq!(parse_si("-12.5k").unwrap(), -12.5e3);
+        assert_eq!(parse_si("48000").unwrap(), 48000.0);
+        assert_eq!(parse_si("1e6").unwrap(), 1e6);
+        assert!(parse_si("fast").is_err());
+        assert!(parse_si("inf").is_err());
+    }
+
+    #[test]
+    fn stems_drop_recording_extensions() {
+        assert_eq!(product_stem("/x/aausat.raw.gz"), "aausat");
+        assert_eq!(product_stem("pass.sigmf-meta"), "pass");
+        assert_eq!(product_stem("-"), "stdin");
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
