@@ -111,3 +111,21 @@ fn nco_is_chunk_invariant() {
         );
     }
 }
+
+#[test]
+fn channelizer_is_chunk_invariant() {
+    use downlink_dsp::filter::{Channelizer, ChannelizerConfig};
+    let input = Rng(14).signal(60_013);
+    let config = ChannelizerConfig {
+        input_rate_hz: 2.4e6,
+        offset_hz: -123_456.7,
+        output_rate_hz: 48e3,
+        bandwidth_hz: 30e3,
+    };
+    check(
+        "Channelizer",
+        &input,
+        || Channelizer::new(config).unwrap(),
+        |b, x, y| b.process(x, y),
+    );
+}
