@@ -1,1 +1,3 @@
 //! downlink: sources, pipelines, products, CLI.
+
+pub mod io;
