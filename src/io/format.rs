@@ -123,16 +123,6 @@ impl SampleFormat {
             SampleFormat::Rf32 => "rf32_le",
         }
     }
-
-    /// The complex format with the same sample type (identity for complex formats).
-    pub(crate) fn complex_twin(self) -> SampleFormat {
-        match self {
-            SampleFormat::Ru8 => SampleFormat::Cu8,
-            SampleFormat::Ri16 => SampleFormat::Cs16,
-            SampleFormat::Rf32 => SampleFormat::Cf32,
-            other => other,
-        }
-    }
 }
 
 /// `(x - 127.5) / 127.5`, computed once per byte value.

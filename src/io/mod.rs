@@ -12,6 +12,9 @@
 mod format;
 pub mod meta;
 mod raw;
+mod sigmf;
+mod sink;
+mod wav;
 
 use std::path::Path;
 
@@ -20,6 +23,7 @@ use num_complex::Complex32;
 use serde::Serialize;
 
 pub use format::{decode_samples, encode_samples, SampleFormat};
+pub use sink::{create_sink, create_sink_to_writer, SampleSink, SinkSpec};
 
 /// How the samples are packaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -145,7 +149,6 @@ pub struct OutputError {
 }
 
 impl OutputError {
-    #[allow(dead_code)]
     pub(crate) fn new(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {
         OutputError { path: path.as_ref().display().to_string(), problem: problem.into() }
     }
@@ -181,7 +184,8 @@ pub fn open_source(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, 
         return Ok(Box::new(raw::open_stdin(ov)?));
     }
     Ok(match classify(path) {
-        Kind::SigMf | Kind::Wav => return Err(InputError::new(path, "container not supported yet")),
+        Kind::SigMf => Box::new(sigmf::open(path, ov)?),
+        Kind::Wav => Box::new(wav::open(path, ov)?),
         Kind::Gzip => Box::new(raw::open_gzip(path, ov)?),
         Kind::Raw => Box::new(raw::open_plain(path, ov)?),
     })
