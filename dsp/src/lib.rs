@@ -1,1 +1,4 @@
 //! downlink-dsp: pure, deterministic DSP and FEC kernels.
+
+pub mod filter;
+pub mod nco;

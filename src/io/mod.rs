@@ -1,0 +1,200 @@
+//! Recordings in and out: raw I/Q (`cu8`, `cs8`, `cs16`, `cf32`, real `ru8`/`ri16`/`rf32`),
+//! the same gzip-compressed, WAV, SigMF, and stdin.
+//!
+//! Everything streams through one reused 256 KiB byte block, so memory does not
+//! grow with the recording (a 20 GB file is never read whole).
+//!
+//! Facts about a recording are gathered from, in increasing priority: the file
+//! name ([`meta`] documents the recognised tools), a ground-station JSON beside
+//! the file (`X.raw.gz.json`), the container's own header (WAV, SigMF), and the
+//! caller's [`Overrides`]. [`RecordingInfo::sources`] records where each fact came from.
+
+mod format;
+pub mod meta;
+mod raw;
+mod sigmf;
+mod sink;
+mod wav;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use num_complex::Complex32;
+use serde::Serialize;
+
+pub use format::{decode_samples, encode_samples, SampleFormat};
+pub use sink::{create_sink, create_sink_to_writer, SampleSink, SinkSpec};
+
+/// How the samples are packaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Container {
+    /// Headerless samples in a plain file.
+    Raw,
+    /// Headerless samples inside gzip (one or more members).
+    Gzip,
+    /// RIFF WAVE: 2 channels = I/Q, 1 channel = real.
+    Wav,
+    /// `.sigmf-meta` + `.sigmf-data` pair.
+    SigMf,
+    /// Headerless samples on standard input.
+    Stdin,
+}
+
+/// Ground-station position (WGS-84).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Station {
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub alt_m: f64,
+}
+
+/// A two-line element set with its name line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tle {
+    pub name: String,
+    pub line1: String,
+    pub line2: String,
+}
+
+/// A SigMF-style annotation: a span of samples, optionally a band and a label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Annotation {
+    pub sample_start: u64,
+    pub sample_count: Option<u64>,
+    pub freq_lower_edge_hz: Option<f64>,
+    pub freq_upper_edge_hz: Option<f64>,
+    pub label: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Everything known about a recording before reading its samples.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordingInfo {
+    pub path: String,
+    pub container: Container,
+    pub format: SampleFormat,
+    pub sample_rate_hz: f64,
+    pub center_freq_hz: Option<f64>,
+    #[serde(serialize_with = "ser_time")]
+    pub start_time: Option<DateTime<Utc>>,
+    /// Known up front for raw, WAV and SigMF files. For `.gz` it comes from the
+    /// gzip ISIZE trailer when that is exact (see `raw::gzip_total_bytes`); for
+    /// `.gz` and stdin a source fills it in when it reaches the end of the stream.
+    pub total_samples: Option<u64>,
+    /// Where each fact came from, as `"<fact>: <origin>"`, e.g.
+    /// `"sample_rate_hz: WAV header"`, `"center_freq_hz: file name (SDR++)"`,
+    /// `"start_time: ground-station JSON"`, `"sample_rate_hz: --rate"`.
+    pub sources: Vec<String>,
+    pub annotations: Vec<Annotation>,
+    pub tle: Option<Tle>,
+    pub station: Option<Station>,
+    pub satellite: Option<String>,
+    pub description: Option<String>,
+}
+
+fn ser_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_some(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        None => s.serialize_none(),
+    }
+}
+
+impl RecordingInfo {
+    /// `total_samples / sample_rate_hz`, when the total is known.
+    pub fn duration_s(&self) -> Option<f64> {
+        self.total_samples.map(|n| n as f64 / self.sample_rate_hz)
+    }
+}
+
+/// Facts given by the user; they win over everything read from files.
+#[derive(Default, Clone, Debug)]
+pub struct Overrides {
+    pub format: Option<SampleFormat>,
+    pub sample_rate_hz: Option<f64>,
+    pub center_freq_hz: Option<f64>,
+    pub start_time: Option<DateTime<Utc>>,
+}
+
+/// A stream of complex samples.
+pub trait SampleSource: Send {
+    fn info(&self) -> &RecordingInfo;
+    /// Appends at most `max` samples to `out`; returns how many; Ok(0) = end of stream.
+    ///
+    /// `max` must be at least 1 (0 returns Ok(0) without reading). A call may
+    /// return fewer than `max` samples before the end; at most one 256 KiB block
+    /// is decoded per call. After an error every further call returns that error.
+    fn read(&mut self, out: &mut Vec<Complex32>, max: usize) -> Result<usize, InputError>;
+}
+
+/// A problem with an input, one line: `"<path>: <problem>"`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{path}: {problem}")]
+pub struct InputError {
+    pub path: String,
+    pub problem: String,
+}
+
+impl InputError {
+    pub(crate) fn new(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {
+        InputError { path: path.as_ref().display().to_string(), problem: problem.into() }
+    }
+}
+
+/// A problem with an output, one line: `"<path>: <problem>"`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{path}: {problem}")]
+pub struct OutputError {
+    pub path: String,
+    pub problem: String,
+}
+
+impl OutputError {
+    pub(crate) fn new(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {
+        OutputError { path: path.as_ref().display().to_string(), problem: problem.into() }
+    }
+}
+
+/// The path shown in errors about standard input.
+pub(crate) const STDIN_NAME: &str = "<stdin>";
+
+enum Kind {
+    SigMf,
+    Wav,
+    Gzip,
+    Raw,
+}
+
+fn classify(path: &str) -> Kind {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".sigmf-meta") || lower.ends_with(".sigmf-data") || lower.ends_with(".sigmf") {
+        Kind::SigMf
+    } else if lower.ends_with(".wav") {
+        Kind::Wav
+    } else if lower.ends_with(".gz") {
+        Kind::Gzip
+    } else {
+        Kind::Raw
+    }
+}
+
+/// Opens a recording for streaming. `"-"` reads headerless samples from stdin
+/// and needs both `ov.format` and `ov.sample_rate_hz`.
+pub fn open_source(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, InputError> {
+    if path == "-" {
+        return Ok(Box::new(raw::open_stdin(ov)?));
+    }
+    Ok(match classify(path) {
+        Kind::SigMf => Box::new(sigmf::open(path, ov)?),
+        Kind::Wav => Box::new(wav::open(path, ov)?),
+        Kind::Gzip => Box::new(raw::open_gzip(path, ov)?),
+        Kind::Raw => Box::new(raw::open_plain(path, ov)?),
+    })
+}
+
+/// Opens a recording and returns its metadata without reading samples.
+pub fn probe(path: &str, ov: &Overrides) -> Result<RecordingInfo, InputError> {
+    if path == "-" {
+        return Err(InputError::new(STDIN_NAME, "cannot probe standard input: it can only be read once"));
+    }
+    Ok(open_source(path, ov)?.info().clone())
+}
