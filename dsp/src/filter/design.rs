@@ -131,16 +131,26 @@ pub fn kaiser_beta(stopband_db: f64) -> f64 {
 /// M = (A - 8) / (2.285 Δω), N = M + 1), rounded up to an odd count so the
 /// filter has an integer group delay.
 pub fn kaiser_length(stopband_db: f64, transition_norm: f64) -> Result<usize, DesignError> {
+    if !stopband_db.is_finite() {
+        return Err(invalid("stopband_db", stopband_db, "a finite value in dB"));
+    }
+    if !(transition_norm > 0.0 && transition_norm.is_finite()) {
+        return Err(invalid(
+            "transition_norm",
+            transition_norm,
+            "a finite width > 0 cycles/sample",
+        ));
+    }
     let order = ((stopband_db - 8.0) / (2.285 * 2.0 * PI * transition_norm)).max(0.0);
     let needed = order.ceil() + 1.0;
-    if !(needed <= MAX_TAPS as f64) {
+    if needed > MAX_TAPS as f64 {
         return Err(DesignError::TooManyTaps {
             needed,
             max: MAX_TAPS,
         });
     }
     let n = needed as usize;
-    Ok(if n % 2 == 0 { n + 1 } else { n })
+    Ok(if n.is_multiple_of(2) { n + 1 } else { n })
 }
 
 /// Lowpass FIR taps: a Kaiser-windowed sinc.
@@ -270,7 +280,7 @@ pub fn rrc_taps(sps: f64, rolloff: f64, span_symbols: usize) -> Result<Vec<f32>,
         return Err(invalid("span_symbols", 0.0, "at least 1 symbol"));
     }
     let half_f = (span_symbols as f64 * sps / 2.0).round();
-    if !(2.0 * half_f < MAX_TAPS as f64) {
+    if 2.0 * half_f >= MAX_TAPS as f64 {
         return Err(DesignError::TooManyTaps {
             needed: 2.0 * half_f + 1.0,
             max: MAX_TAPS,
