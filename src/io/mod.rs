@@ -136,7 +136,10 @@ pub struct InputError {
 
 impl InputError {
     pub(crate) fn new(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {
-        InputError { path: path.as_ref().display().to_string(), problem: problem.into() }
+        InputError {
+            path: path.as_ref().display().to_string(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -150,7 +153,10 @@ pub struct OutputError {
 
 impl OutputError {
     pub(crate) fn new(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {
-        OutputError { path: path.as_ref().display().to_string(), problem: problem.into() }
+        OutputError {
+            path: path.as_ref().display().to_string(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -166,7 +172,8 @@ enum Kind {
 
 fn classify(path: &str) -> Kind {
     let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".sigmf-meta") || lower.ends_with(".sigmf-data") || lower.ends_with(".sigmf") {
+    if lower.ends_with(".sigmf-meta") || lower.ends_with(".sigmf-data") || lower.ends_with(".sigmf")
+    {
         Kind::SigMf
     } else if lower.ends_with(".wav") {
         Kind::Wav
@@ -194,7 +201,10 @@ pub fn open_source(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, 
 /// Opens a recording and returns its metadata without reading samples.
 pub fn probe(path: &str, ov: &Overrides) -> Result<RecordingInfo, InputError> {
     if path == "-" {
-        return Err(InputError::new(STDIN_NAME, "cannot probe standard input: it can only be read once"));
+        return Err(InputError::new(
+            STDIN_NAME,
+            "cannot probe standard input: it can only be read once",
+        ));
     }
     Ok(open_source(path, ov)?.info().clone())
 }
