@@ -523,3 +523,83 @@ fn sink_spec_inference_and_conflicts() {
     assert!(e.problem.contains("sample rate 0 Hz is not valid"), "{e}");
     assert!(!Path::new("/tmp/never-created.cu8.part").exists());
 }
+
+fn fnv(samples: &[Complex32]) -> u64 {
+    samples
+        .iter()
+        .flat_map(|s| [s.re.to_bits(), s.im.to_bits()])
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+            (h ^ v as u64).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// Reads real standard input: the test re-runs itself as a child process with
+/// samples piped in (the child branch is taken only under `IO_STDIN_CHILD`).
+#[test]
+fn stdin_source_reads_piped_samples() {
+    if std::env::var_os("IO_STDIN_CHILD").is_some() {
+        let ov = Overrides {
+            format: Some(SampleFormat::Cs16),
+            sample_rate_hz: Some(48_000.0),
+            ..Default::default()
+        };
+        let mut src = open_source("-", &ov).unwrap();
+        assert_eq!(src.info().container, Container::Stdin);
+        let mut all = Vec::new();
+        loop {
+            match src.read(&mut all, 4096) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    println!("STDIN_RESULT error {e}");
+                    return;
+                }
+            }
+        }
+        println!(
+            "STDIN_RESULT ok {} {} {:?}",
+            all.len(),
+            fnv(&all),
+            src.info().total_samples
+        );
+        return;
+    }
+    let run = |bytes: Vec<u8>| -> String {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "stdin_source_reads_piped_samples",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("IO_STDIN_CHILD", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let feeder = std::thread::spawn(move || {
+            // Uneven pieces, like a pipe from an SDR tool.
+            for piece in bytes.chunks(7777) {
+                stdin.write_all(piece).unwrap();
+            }
+        });
+        let out = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        text.lines()
+            .find_map(|l| l.split_once("STDIN_RESULT ").map(|(_, r)| r.to_string()))
+            .unwrap_or(text)
+    };
+    let samples = grid_samples(SampleFormat::Cs16, 100_003, 21);
+    let mut bytes = Vec::new();
+    downlink::io::encode_samples(SampleFormat::Cs16, &samples, &mut bytes);
+    assert_eq!(
+        run(bytes.clone()),
+        format!("ok 100003 {} Some(100003)", fnv(&samples))
+    );
+    bytes.truncate(bytes.len() - 1);
+    let r = run(bytes);
+    assert!(r.starts_with("error <stdin>: truncated last sample: the data ends 3 byte(s) into a 4-byte cs16 sample"), "{r}");
+}

@@ -166,7 +166,9 @@ fn append_flat(out: &mut Vec<Complex32>, n: usize, fill: impl FnOnce(&mut [Maybe
 ///
 /// Appends `bytes.len() / fmt.bytes_per_sample()` samples; a trailing partial
 /// sample is ignored (the readers carry it over to the next block). Real
-/// formats give an imaginary part of 0. See the module docs for the scaling.
+/// formats give an imaginary part of 0. Scaling: `cu8`/`ru8` `(x - 127.5) / 127.5`
+/// (±1 at 0 and 255, no DC offset); `cs8` `x / 128`; `cs16`/`ri16` `x / 32768`;
+/// `cf32`/`rf32` unscaled. Multi-byte formats are little-endian.
 pub fn decode_samples(fmt: SampleFormat, bytes: &[u8], out: &mut Vec<Complex32>) {
     let bps = fmt.bytes_per_sample();
     let n = bytes.len() / bps;
@@ -231,7 +233,8 @@ fn enc_i16(v: f32) -> [u8; 2] {
 
 /// Encodes `samples` in `fmt` and appends the bytes to `out`.
 ///
-/// Integer formats round to nearest (half away from zero) and saturate at the
+/// The exact inverse of [`decode_samples`]'s scaling. Integer formats round to
+/// nearest (half away from zero) and saturate at the
 /// format's limits; NaN encodes as raw code 0 (Rust's saturating cast). Real
 /// formats store `.re` only.
 pub fn encode_samples(fmt: SampleFormat, samples: &[Complex32], out: &mut Vec<u8>) {
