@@ -234,6 +234,23 @@ fn rf64_and_unsupported_wav_layouts() {
     let e = open_err(s(&p), &Overrides::default(), s(&p));
     assert!(e.problem.starts_with("RF64 WAV is not supported: "), "{e}");
 
+    // A RIFF WAV over 4 GiB (sparse: takes no disk space).
+    let mut bytes = wav_header(2, 48_000, 16, u32::MAX - 1);
+    bytes.extend([0; 16]);
+    let p = write(dir.path(), "huge.wav", &bytes);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(5 << 30)
+        .unwrap();
+    let e = open_err(s(&p), &Overrides::default(), s(&p));
+    assert!(
+        e.problem
+            .starts_with("RF64 WAV is not supported, and this RIFF WAV is 5368709120 bytes"),
+        "{e}"
+    );
+
     let mut bytes = wav_header(2, 48_000, 24, 60);
     bytes.extend([0; 60]);
     let p = write(dir.path(), "pcm24.wav", &bytes);

@@ -603,3 +603,30 @@ fn stdin_source_reads_piped_samples() {
     let r = run(bytes);
     assert!(r.starts_with("error <stdin>: truncated last sample: the data ends 3 byte(s) into a 4-byte cs16 sample"), "{r}");
 }
+
+/// A 20 GB recording is opened and streamed without being read whole
+/// (sparse file: no disk space used, and probing it returns at once).
+#[test]
+fn twenty_gigabyte_file_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.cu8");
+    std::fs::File::create(&p)
+        .unwrap()
+        .set_len(20_000_000_000)
+        .unwrap();
+    let ov = Overrides {
+        sample_rate_hz: Some(2.4e6),
+        ..Default::default()
+    };
+    let info = probe(p.to_str().unwrap(), &ov).unwrap();
+    assert_eq!(info.total_samples, Some(10_000_000_000));
+    let mut src = open_source(p.to_str().unwrap(), &ov).unwrap();
+    let mut buf = Vec::new();
+    for _ in 0..4 {
+        buf.clear();
+        let n = src.read(&mut buf, usize::MAX).unwrap();
+        // One call decodes at most one 256 KiB block, whatever `max` asks for.
+        assert_eq!(n, 128 * 1024);
+        assert!(buf.iter().all(|s| *s == Complex32::new(-1.0, -1.0)));
+    }
+}
