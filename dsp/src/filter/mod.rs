@@ -8,6 +8,7 @@ pub mod design;
 pub mod fir_decimator;
 pub mod fir_filter;
 mod kernel;
+pub mod window;
 
 #[cfg(test)]
 pub(crate) mod test_rng;
