@@ -265,7 +265,7 @@ fn run_stage(
     status: &mut StatusPublisher,
 ) -> Result<(Vec<Product>, u64, bool)> {
     let mut samples = 0u64;
-    let mut fail = |stage: &dyn SampleStage, status: &mut StatusPublisher, e: Error| {
+    let fail = |stage: &dyn SampleStage, status: &mut StatusPublisher, e: Error| {
         let mut s = stage.status();
         s.state = "error".into();
         status.force(s);

@@ -161,10 +161,20 @@ struct DecodeArgs {
     #[arg(long, value_enum, default_value_t = Colormap::Viridis, help_heading = "waterfall")]
     colormap: Colormap,
     /// waterfall: bottom of the colour range in dB (default: automatic).
-    #[arg(long, allow_negative_numbers = true, requires = "db_max", help_heading = "waterfall")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        requires = "db_max",
+        help_heading = "waterfall"
+    )]
     db_min: Option<f32>,
     /// waterfall: top of the colour range in dB (default: automatic).
-    #[arg(long, allow_negative_numbers = true, requires = "db_min", help_heading = "waterfall")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        requires = "db_min",
+        help_heading = "waterfall"
+    )]
     db_max: Option<f32>,
 
     /// channel: centre of the channel relative to the recording's centre, in Hz.
@@ -337,7 +347,20 @@ fn display_name(path: &str) -> String {
 /// The stem product names start with: the input's name without its recording extensions.
 fn product_stem(path: &str) -> String {
     let mut name = display_name(path);
-    for ext in [".gz", ".sigmf-meta", ".sigmf-data", ".sigmf", ".wav", ".raw", ".cu8", ".cs8", ".cs16", ".cf32", ".iq", ".bin"] {
+    for ext in [
+        ".gz",
+        ".sigmf-meta",
+        ".sigmf-data",
+        ".sigmf",
+        ".wav",
+        ".raw",
+        ".cu8",
+        ".cs8",
+        ".cs16",
+        ".cf32",
+        ".iq",
+        ".bin",
+    ] {
         if let Some(s) = name.strip_suffix(ext) {
             name = s.to_string();
         }
@@ -385,8 +408,18 @@ fn info_one(a: &InfoArgs, file: &str) -> Result<bool> {
         ..RunOptions::default()
     };
     let running = chain::start(source, Box::new(stage), opts, StatusBoard::new());
-    let mode = if a.json { FrontEnd::Quiet } else { FrontEnd::Progress };
-    let report = watch(running, mode, &display_name(file), meta.total_samples, meta.sample_rate_hz)?;
+    let mode = if a.json {
+        FrontEnd::Quiet
+    } else {
+        FrontEnd::Progress
+    };
+    let report = watch(
+        running,
+        mode,
+        &display_name(file),
+        meta.total_samples,
+        meta.sample_rate_hz,
+    )?;
     let spectrum = result
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -418,7 +451,10 @@ fn print_info(m: &RecordingInfo, analysed_s: f64, s: &crate::pipelines::spectrum
         None => println!("  centre      unknown"),
     }
     match m.start_time {
-        Some(t) => println!("  start       {}", t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        Some(t) => println!(
+            "  start       {}",
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        ),
         None => println!("  start       unknown"),
     }
     if let Some(sat) = &m.satellite {
@@ -444,7 +480,7 @@ fn print_info(m: &RecordingInfo, analysed_s: f64, s: &crate::pipelines::spectrum
             i + 1,
             sig.center_offset_hz,
             sig.peak_offset_hz,
-            fmt_num(sig.bandwidth_hz),
+            format!("{:.0}", sig.bandwidth_hz),
             sig.snr_db,
             abs
         );
@@ -527,7 +563,11 @@ fn decode(a: DecodeArgs) -> Result<bool> {
 fn print_summary(r: &chain::RunReport) {
     eprintln!(
         "{} {:.3} s of signal in {:.2} s ({:.1}× real time)",
-        if r.interrupted { "interrupted after" } else { "decoded" },
+        if r.interrupted {
+            "interrupted after"
+        } else {
+            "decoded"
+        },
         r.samples as f64 / r.sample_rate_hz,
         r.elapsed_s,
         r.speed_x_realtime()
@@ -558,7 +598,10 @@ impl SampleStage for ConvertStage {
         Ok(())
     }
     fn finish(mut self: Box<Self>) -> Result<Vec<Product>> {
-        self.sink.take().expect("sink present until finish").finish()?;
+        self.sink
+            .take()
+            .expect("sink present until finish")
+            .finish()?;
         Ok(vec![Product {
             kind: "recording".into(),
             path: self.path.clone(),
@@ -589,12 +632,24 @@ fn synth(a: SynthArgs) -> Result<bool> {
         realtime: false,
         chunk: 65536,
     };
-    write_recording(Box::new(source), &a.output, Some(a.to_format), &run, "synth")
+    write_recording(
+        Box::new(source),
+        &a.output,
+        Some(a.to_format),
+        &run,
+        "synth",
+    )
 }
 
 fn convert(a: ConvertArgs) -> Result<bool> {
     let source = io::open_source(&a.input, &a.source.overrides())?;
-    write_recording(source, &a.output, a.to_format, &a.run, &display_name(&a.input))
+    write_recording(
+        source,
+        &a.output,
+        a.to_format,
+        &a.run,
+        &display_name(&a.input),
+    )
 }
 
 /// Streams a source into a recording file: the body of `convert` and `synth`.
@@ -622,7 +677,12 @@ fn write_recording(
         format: spec.format,
         samples: 0,
     };
-    let running = chain::start(source, Box::new(stage), run_options(run), StatusBoard::new());
+    let running = chain::start(
+        source,
+        Box::new(stage),
+        run_options(run),
+        StatusBoard::new(),
+    );
     let report = watch(
         running,
         front_end(run),

@@ -60,6 +60,10 @@ pub struct Signal {
     pub peak_db: f32,
     /// `peak_db` minus the noise floor.
     pub snr_db: f32,
+    /// Power above the noise floor summed over the region's bins, in dB of
+    /// the input's units. A wide signal with a low peak can carry more power
+    /// than a narrow spur: this is what signals are ranked by.
+    pub power_db: f32,
 }
 
 /// Input levels below this (or non-finite) are clamped to it.
@@ -155,7 +159,7 @@ pub fn noise_floor_db(psd_db: &[f32], opts: &FindOptions) -> f32 {
 
 /// Finds signals in an FFT-shifted power spectrum in dB (index 0 = -fs/2,
 /// index `n/2` = DC), e.g. [`super::Welch::psd_db`]. Sorted strongest
-/// (`peak_db`) first.
+/// (`power_db`, the power above the floor over the whole region) first.
 ///
 /// 1. DC suppression (see [`FindOptions::dc_suppress_bins`]).
 /// 2. Noise floor: a low quantile of the spectrum smoothed over a few bins.
@@ -264,10 +268,11 @@ pub fn find_signals(psd_db: &[f32], sample_rate_hz: f64, opts: &FindOptions) -> 
                 bandwidth_hz: width_bins * bin_hz,
                 peak_db: raw_db[peak],
                 snr_db: raw_db[peak] - floor_db,
+                power_db: to_db(wsum),
             }
         })
         .collect();
-    signals.sort_by(|x, y| y.peak_db.total_cmp(&x.peak_db));
+    signals.sort_by(|x, y| y.power_db.total_cmp(&x.power_db));
     signals
 }
 
