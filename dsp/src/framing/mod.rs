@@ -1,0 +1,1 @@
+//! Frame synchronisation and the assembled CCSDS concatenated decoder.
