@@ -21,7 +21,7 @@
 
 use std::fmt;
 
-use super::{clamp_soft, parity7, CONV_G1_REG, CONV_G2_REG};
+use super::{clamp_soft, CONV_G1_REG, CONV_G2_REG};
 
 /// Decoded bits released per traceback.
 pub const BLOCK_BITS: usize = 256;
@@ -123,21 +123,44 @@ const fn branch_signs() -> BranchSigns {
 
 static SIGNS: BranchSigns = branch_signs();
 
+/// Expected (C1 << 1 | C2) for each 7-bit encoder register (newest bit in bit 0).
+const ENCODE_TABLE: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut r = 0;
+    while r < 128 {
+        let c1 = ((r as u8 & CONV_G1_REG).count_ones() & 1) as u8;
+        let c2 = ((r as u8 & CONV_G2_REG).count_ones() & 1) as u8;
+        t[r] = (c1 << 1) | c2;
+        r += 1;
+    }
+    t
+};
+
 /// The soft-decision Viterbi decoder. See the module documentation.
 #[derive(Clone)]
 pub struct Viterbi {
     config: ViterbiConfig,
     metrics: [i16; 64],
-    /// Survivor decisions per step; entry [t][k]: k < 32 is state 2k, k ≥ 32 state 2(k−32)+1.
-    decisions: Vec<[u8; 64]>,
+    /// Survivor decisions per step: bit s set when state s was reached from its
+    /// predecessor with oldest bit 1, i.e. from (s >> 1) | 32.
+    decisions: Vec<u64>,
     /// Hard decisions of the received pair per step (C1 in bit 1, C2 in bit 0), for BER.
     received: Vec<u8>,
+    /// Per step, the branch correlations a+b and a−b packed as two i16 in a u32, in
+    /// both orders (see `acs_avx2`).
+    correlations: Vec<[u32; 2]>,
     filled: usize,
     pending: Option<i8>,
     steps: u64,
-    reencoder: u8,
     stats: ViterbiStats,
-    use_avx2: bool,
+    kernel: Kernel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kernel {
+    Generic,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
 }
 
 impl fmt::Debug for Viterbi {
@@ -146,6 +169,7 @@ impl fmt::Debug for Viterbi {
             .field("config", &self.config)
             .field("steps", &self.steps)
             .field("stats", &self.stats)
+            .field("kernel", &self.kernel)
             .finish_non_exhaustive()
     }
 }
@@ -161,14 +185,14 @@ impl Viterbi {
         Ok(Self {
             config,
             metrics: [0; 64],
-            decisions: vec![[0u8; 64]; capacity],
+            decisions: vec![0u64; capacity],
             received: vec![0u8; capacity],
+            correlations: vec![[0u32; 2]; capacity],
             filled: 0,
             pending: None,
             steps: 0,
-            reencoder: 0,
             stats: ViterbiStats::default(),
-            use_avx2: detect_avx2(),
+            kernel: best_kernel(),
         })
     }
 
@@ -219,7 +243,8 @@ impl Viterbi {
     }
 
     /// Releases every bit still held (traceback from the best state at the end of the
-    /// input) and resets the decoder. An unpaired trailing symbol is dropped.
+    /// input) and resets the decoder, keeping the counters. An unpaired trailing symbol
+    /// is dropped.
     pub fn flush(&mut self, output: &mut Vec<u8>) {
         if self.filled > 0 {
             let start = self.best_state();
@@ -236,7 +261,6 @@ impl Viterbi {
         self.filled = 0;
         self.pending = None;
         self.steps = 0;
-        self.reencoder = 0;
         self.stats = ViterbiStats::default();
     }
 
@@ -264,22 +288,16 @@ impl Viterbi {
     fn acs_block(&mut self, pairs: &[i8]) {
         let start = self.filled;
         let steps = pairs.len() / 2;
-        let decisions = &mut self.decisions[start..start + steps];
         let received = &mut self.received[start..start + steps];
-        let invert = self.config.invert_g2;
-        #[cfg(target_arch = "x86_64")]
-        {
-            if self.use_avx2 {
-                // SAFETY: use_avx2 is true only when the CPU reported AVX2 support.
-                unsafe {
-                    acs_avx2(&mut self.metrics, pairs, decisions, received, invert, self.steps);
-                }
-            } else {
-                acs_generic(&mut self.metrics, pairs, decisions, received, invert, self.steps);
-            }
+        let correlations = &mut self.correlations[start..start + steps];
+        prepare_pairs(pairs, self.config.invert_g2, received, correlations);
+        let decisions = &mut self.decisions[start..start + steps];
+        match self.kernel {
+            Kernel::Generic => acs_generic(&mut self.metrics, correlations, decisions, self.steps),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: Kernel::Avx2 is chosen only when the CPU reported AVX2 support.
+            Kernel::Avx2 => unsafe { acs_avx2(&mut self.metrics, correlations, decisions, self.steps) },
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        acs_generic(&mut self.metrics, pairs, decisions, received, invert, self.steps);
         self.filled += steps;
         self.steps += steps as u64;
     }
@@ -295,39 +313,37 @@ impl Viterbi {
     }
 
     /// Traces back from `state` (the state after step `end − 1`) and appends the bits of
-    /// steps `0..count`, which must all lie before `end`.
+    /// steps `0..count`, which must all lie before `end`. The encoder register of each
+    /// released step is read off the survivor path (state | oldest bit << 6): that is the
+    /// re-encoding of the decided bits, compared here with the received hard decisions.
     fn release(&mut self, mut state: usize, end: usize, count: usize, output: &mut Vec<u8>) {
-        for t in (count..end).rev() {
-            state = predecessor(state, &self.decisions[t]);
+        for &word in self.decisions[count..end].iter().rev() {
+            let d = ((word >> state) & 1) as usize;
+            state = (state >> 1) | (d << 5);
         }
+        // The registers of the first six steps after a reset hold bits from before the
+        // start, which the path merely guesses: leave them out of the estimate.
+        let skip = 6u64.saturating_sub(self.stats.decoded_bits).min(count as u64) as usize;
         let base = output.len();
         output.resize(base + count, 0);
-        let bits = &mut output[base..];
-        for t in (0..count).rev() {
-            bits[t] = (state & 1) as u8;
-            state = predecessor(state, &self.decisions[t]);
+        let (head_bits, tail_bits) = output[base..].split_at_mut(skip);
+        let (head_dec, tail_dec) = self.decisions[..count].split_at(skip);
+        let (head_rx, tail_rx) = self.received[..count].split_at(skip);
+        let mut errors = 0u32;
+        for ((bit, &word), &rx) in tail_bits.iter_mut().zip(tail_dec).zip(tail_rx).rev() {
+            let d = ((word >> state) & 1) as usize;
+            *bit = (state & 1) as u8;
+            let diff = ENCODE_TABLE[state | (d << 6)] ^ rx;
+            errors += ((diff & 1) + (diff >> 1)) as u32;
+            state = (state >> 1) | (d << 5);
         }
-        // Re-encode the released bits and compare with what was received.
-        let mut reg = self.reencoder;
-        let mut errors = 0u64;
-        for (t, &b) in bits.iter().enumerate() {
-            reg = ((reg << 1) | b) & 0x7F;
-            let expected = (parity7(reg & CONV_G1_REG) << 1) | parity7(reg & CONV_G2_REG);
-            errors += (expected ^ self.received[t]).count_ones() as u64;
+        for ((bit, &word), _) in head_bits.iter_mut().zip(head_dec).zip(head_rx).rev() {
+            let d = ((word >> state) & 1) as usize;
+            *bit = (state & 1) as u8;
+            state = (state >> 1) | (d << 5);
         }
-        // The first six bits after a reset are re-encoded from an unknown register.
-        let skip = 6u64.saturating_sub(self.stats.decoded_bits).min(count as u64);
-        if skip > 0 {
-            let mut head_reg = self.reencoder;
-            for (t, &b) in bits.iter().enumerate().take(skip as usize) {
-                head_reg = ((head_reg << 1) | b) & 0x7F;
-                let expected =
-                    (parity7(head_reg & CONV_G1_REG) << 1) | parity7(head_reg & CONV_G2_REG);
-                errors -= (expected ^ self.received[t]).count_ones() as u64;
-            }
-        }
-        self.reencoder = reg & 0x3F;
-        let compared = 2 * (count as u64 - skip);
+        let errors = errors as u64;
+        let compared = 2 * (count - skip) as u64;
         self.stats.decoded_bits += count as u64;
         self.stats.compared_symbols += compared;
         self.stats.symbol_errors += errors;
@@ -342,87 +358,157 @@ impl Viterbi {
     }
 }
 
-#[inline(always)]
-fn predecessor(state: usize, decisions: &[u8; 64]) -> usize {
-    let index = (state & 1) * 32 + (state >> 1);
-    (state >> 1) | ((decisions[index] as usize) << 5)
-}
-
-#[cfg(target_arch = "x86_64")]
-fn detect_avx2() -> bool {
-    std::arch::is_x86_feature_detected!("avx2")
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn detect_avx2() -> bool {
-    false
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn acs_avx2(
-    metrics: &mut [i16; 64],
-    pairs: &[i8],
-    decisions: &mut [[u8; 64]],
-    received: &mut [u8],
-    invert_g2: bool,
-    first_step: u64,
-) {
-    acs_generic(metrics, pairs, decisions, received, invert_g2, first_step);
-}
-
-/// Add-compare-select over `pairs.len() / 2` steps. Maximises correlation.
-#[inline(always)]
-fn acs_generic(
-    metrics: &mut [i16; 64],
-    pairs: &[i8],
-    decisions: &mut [[u8; 64]],
-    received: &mut [u8],
-    invert_g2: bool,
-    first_step: u64,
-) {
-    let mut m = *metrics;
-    for (t, ((pair, dec), rx)) in pairs
-        .chunks_exact(2)
-        .zip(decisions.iter_mut())
-        .zip(received.iter_mut())
-        .enumerate()
+fn best_kernel() -> Kernel {
+    #[cfg(target_arch = "x86_64")]
     {
-        let a = clamp_soft(pair[0]);
-        let mut b = clamp_soft(pair[1]);
-        if invert_g2 {
-            b = -b;
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Kernel::Avx2;
         }
+    }
+    Kernel::Generic
+}
+
+/// Per step: undo the optional G2 inversion, store the hard decisions (C1 << 1 | C2)
+/// for the BER estimate and the correlations P = a+b, Q = a−b as [P | Q<<16, Q | P<<16].
+fn prepare_pairs(pairs: &[i8], invert_g2: bool, received: &mut [u8], correlations: &mut [[u32; 2]]) {
+    let flip: i16 = if invert_g2 { -1 } else { 1 };
+    for ((pair, rx), pq) in pairs
+        .chunks_exact(2)
+        .zip(received.iter_mut())
+        .zip(correlations.iter_mut())
+    {
+        let a = clamp_soft(pair[0]) as i16;
+        let b = clamp_soft(pair[1]) as i16 * flip;
         *rx = (((a > 0) as u8) << 1) | (b > 0) as u8;
-        let a = a as i16;
-        let b = b as i16;
-        let mut even = [0i16; 32];
-        let mut odd = [0i16; 32];
+        let p = (a + b) as u16 as u32;
+        let q = (a - b) as u16 as u32;
+        *pq = [p | (q << 16), q | (p << 16)];
+    }
+}
+
+/// The two correlations (a+b, a−b) back from their packed form.
+#[inline(always)]
+fn unpack_correlations(pq: &[u32; 2]) -> (i16, i16) {
+    (pq[0] as u16 as i16, (pq[0] >> 16) as u16 as i16)
+}
+
+/// Portable add-compare-select over `pairs.len() / 2` steps (maximises correlation).
+fn acs_generic(metrics: &mut [i16; 64], correlations: &[[u32; 2]], decisions: &mut [u64], first_step: u64) {
+    let mut m = *metrics;
+    for (t, (pq, dec)) in correlations.iter().zip(decisions.iter_mut()).enumerate() {
+        let (p, q) = unpack_correlations(pq);
+        let mut next = [0i16; 64];
+        let mut word = 0u64;
         for j in 0..32 {
-            let c = SIGNS.c1[j] * a + SIGNS.c2[j] * b;
+            // c1·a + c2·b = c1·(a+b) when c1 = c2, c1·(a−b) otherwise.
+            let c = SIGNS.c1[j] * if SIGNS.c1[j] == SIGNS.c2[j] { p } else { q };
             let m0 = m[j];
             let m1 = m[j + 32];
-            let e0 = m0 + c;
-            let e1 = m1 - c;
-            let o0 = m0 - c;
-            let o1 = m1 + c;
-            even[j] = e0.max(e1);
-            odd[j] = o0.max(o1);
-            dec[j] = (e1 > e0) as u8;
-            dec[j + 32] = (o1 > o0) as u8;
+            // Into 2j: from j (input 0 in the oldest slot) with C, from j+32 with −C;
+            // into 2j+1 the other way round (the newest bit flips both symbols too).
+            let (e0, e1, o0, o1) = (m0 + c, m1 - c, m0 - c, m1 + c);
+            next[2 * j] = e0.max(e1);
+            next[2 * j + 1] = o0.max(o1);
+            word |= ((e1 > e0) as u64) << (2 * j);
+            word |= ((o1 > o0) as u64) << (2 * j + 1);
         }
-        for j in 0..32 {
-            m[2 * j] = even[j];
-            m[2 * j + 1] = odd[j];
-        }
+        m = next;
+        *dec = word;
         if (first_step + t as u64) % RENORM_INTERVAL == RENORM_INTERVAL - 1 {
-            let top = m.iter().copied().max().unwrap_or(0);
+            let reference = m[0];
             for v in m.iter_mut() {
-                *v -= top;
+                *v -= reference;
             }
         }
     }
     *metrics = m;
+}
+
+/// Turns the decision word the AVX2 kernel assembles (per 16-bit group: byte 0 = the
+/// "even" decisions of 8 butterflies, byte 1 = the "odd" ones) into state order by
+/// interleaving the two bytes of every 16-bit group (an outer perfect shuffle,
+/// Hacker's Delight §7-2, done on four groups at once).
+#[inline(always)]
+fn interleave_byte_pairs(mut x: u64) -> u64 {
+    let t = (x ^ (x >> 4)) & 0x00F0_00F0_00F0_00F0;
+    x ^= t ^ (t << 4);
+    let t = (x ^ (x >> 2)) & 0x0C0C_0C0C_0C0C_0C0C;
+    x ^= t ^ (t << 2);
+    let t = (x ^ (x >> 1)) & 0x2222_2222_2222_2222;
+    x ^ t ^ (t << 1)
+}
+
+/// AVX2 add-compare-select, same arithmetic as [`acs_generic`]. 64 metrics in four
+/// registers of 16 × i16 in state order. The branch correlation of butterfly j is
+/// ±(a+b) when C1 and C2 agree for it and ±(a−b) otherwise; that pattern alternates
+/// with j (G1 ^ G2 taps bits 1 and 5), so one broadcast of the pair (a+b, a−b) and one
+/// `vpsignw` give all 16 correlations of a register.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn acs_avx2(metrics: &mut [i16; 64], correlations: &[[u32; 2]], decisions: &mut [u64], first_step: u64) {
+    use std::arch::x86_64::*;
+
+    // Sign (of the a+b or a−b term) per butterfly, and which term each lane takes.
+    let mut sign_lo = [0i16; 16];
+    let mut sign_hi = [0i16; 16];
+    for j in 0..16 {
+        sign_lo[j] = SIGNS.c1[j];
+        sign_hi[j] = SIGNS.c1[j + 16];
+    }
+    // SAFETY (all loads/stores below): pointers come from arrays of exactly 16 i16.
+    let (sign_lo, sign_hi) = unsafe {
+        (
+            _mm256_loadu_si256(sign_lo.as_ptr().cast()),
+            _mm256_loadu_si256(sign_hi.as_ptr().cast()),
+        )
+    };
+    let mut m = [_mm256_setzero_si256(); 4];
+    for (k, reg) in m.iter_mut().enumerate() {
+        // SAFETY: metrics has 64 i16, k*16 .. k*16+16 is in bounds.
+        *reg = unsafe { _mm256_loadu_si256(metrics.as_ptr().add(16 * k).cast()) };
+    }
+    for (t, (pq, dec)) in correlations.iter().zip(decisions.iter_mut()).enumerate() {
+        // Butterflies 0..15: a+b on even j; 16..31: a+b on odd j.
+        let c_lo = _mm256_sign_epi16(_mm256_set1_epi32(pq[0] as i32), sign_lo);
+        let c_hi = _mm256_sign_epi16(_mm256_set1_epi32(pq[1] as i32), sign_hi);
+
+        let butterfly = |lo: __m256i, hi: __m256i, c: __m256i| {
+            let e0 = _mm256_add_epi16(lo, c);
+            let e1 = _mm256_sub_epi16(hi, c);
+            let o0 = _mm256_sub_epi16(lo, c);
+            let o1 = _mm256_add_epi16(hi, c);
+            let even = _mm256_max_epi16(e0, e1);
+            let odd = _mm256_max_epi16(o0, o1);
+            let d = _mm256_packs_epi16(_mm256_cmpgt_epi16(e1, e0), _mm256_cmpgt_epi16(o1, o0));
+            let bits = _mm256_movemask_epi8(d) as u32;
+            let il = _mm256_unpacklo_epi16(even, odd);
+            let ih = _mm256_unpackhi_epi16(even, odd);
+            (
+                _mm256_permute2x128_si256(il, ih, 0x20),
+                _mm256_permute2x128_si256(il, ih, 0x31),
+                bits,
+            )
+        };
+        let (n0, n1, bits_lo) = butterfly(m[0], m[2], c_lo);
+        let (n2, n3, bits_hi) = butterfly(m[1], m[3], c_hi);
+        m = [n0, n1, n2, n3];
+        *dec = bits_lo as u64 | ((bits_hi as u64) << 32);
+
+        if (first_step + t as u64) % RENORM_INTERVAL == RENORM_INTERVAL - 1 {
+            let reference = _mm256_broadcastw_epi16(_mm256_castsi256_si128(m[0]));
+            for reg in m.iter_mut() {
+                *reg = _mm256_sub_epi16(*reg, reference);
+            }
+        }
+    }
+    for (k, reg) in m.iter().enumerate() {
+        // SAFETY: as above.
+        unsafe { _mm256_storeu_si256(metrics.as_mut_ptr().add(16 * k).cast(), *reg) };
+    }
+    // Into state order in a separate pass, where the bit shuffles vectorise.
+    for word in decisions.iter_mut() {
+        *word = interleave_byte_pairs(*word);
+    }
 }
 
 #[cfg(test)]
@@ -523,7 +609,7 @@ mod tests {
             .collect();
         let mut a = Viterbi::new(ViterbiConfig::METEOR).unwrap();
         let mut b = Viterbi::new(ViterbiConfig::METEOR).unwrap();
-        b.use_avx2 = false;
+        b.kernel = Kernel::Generic;
         let (mut oa, mut ob) = (Vec::new(), Vec::new());
         a.process(&soft, &mut oa);
         b.process(&soft, &mut ob);
