@@ -34,12 +34,6 @@ pub(crate) fn clamp_soft(s: i8) -> i8 {
     s.max(-127)
 }
 
-/// Hard decision of a soft symbol (positive = 1).
-#[inline(always)]
-pub(crate) fn hard_bit(s: i8) -> u8 {
-    (s > 0) as u8
-}
-
 #[inline(always)]
 pub(crate) fn parity7(x: u8) -> u8 {
     (x.count_ones() & 1) as u8
