@@ -283,7 +283,11 @@ fn rf64_and_unsupported_wav_layouts() {
 fn malformed_sigmf() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "m.sigmf-data", &[0; 64]);
-    let cases: [(&str, &str); 7] = [
+    let cases: [(&str, &str); 8] = [
+        (
+            r#"{"global": {"core:datatype": "cu8", "core:sample_rate": 1e-9}, "captures": [{"core:sample_start": 18446744073709551615, "core:datetime": "0001-01-01T00:00:00Z"}]}"#,
+            "core:datetime \"0001-01-01T00:00:00Z\" minus core:sample_start 18446744073709551615 is out of range",
+        ),
         (
             r#"{"global": {"core:datatype": "cu8", "core:sample_rate": 1e6"#,
             "malformed SigMF metadata JSON: EOF while parsing",

@@ -151,7 +151,15 @@ fn parse_meta(text: &[u8], facts: &mut Facts) -> Result<(), String> {
             } else {
                 0.0
             };
-            let t = t - chrono::Duration::nanoseconds((back * 1e9).round() as i64);
+            let out_of_range =
+                || format!("core:datetime \"{s}\" minus core:sample_start {start} is out of range");
+            // Beyond ~3000 years the offset is nonsense (and would not fit in i64 ns).
+            if !(back.is_finite() && back.abs() < 1e11) {
+                return Err(out_of_range());
+            }
+            let t = t
+                .checked_sub_signed(chrono::Duration::nanoseconds((back * 1e9).round() as i64))
+                .ok_or_else(out_of_range)?;
             facts.start = Some((t, ORIGIN.into()));
         }
     }
