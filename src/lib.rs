@@ -7,6 +7,7 @@ pub mod cli;
 pub mod error;
 pub mod frontend;
 pub mod io;
+pub mod levels;
 pub mod pipelines;
 pub mod products;
 pub mod status;
