@@ -1,1 +1,4 @@
 //! downlink: sources, pipelines, products, CLI.
+
+pub mod ccsds;
+pub mod meteor;

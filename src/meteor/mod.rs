@@ -1,0 +1,1 @@
+//! Meteor-M LRPT products.
