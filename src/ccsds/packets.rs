@@ -90,6 +90,9 @@ pub struct ReassemblyStats {
     pub bad_first_header_pointers: u64,
     /// Packet headers with a version other than 0 (extraction resyncs).
     pub bad_packet_headers: u64,
+    /// Packet zones whose end, after the last packet, is zero fill rather
+    /// than an idle packet (what GK-2A's xRIT frames carry).
+    pub zero_fill_zones: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -358,6 +361,13 @@ impl PacketReassembler {
         };
         let mut bytes = bytes;
         while !bytes.is_empty() {
+            if st.partial.is_empty() && bytes.iter().all(|&b| b == 0) {
+                // Zero fill after the last packet instead of an idle packet
+                // (GK-2A xRIT frames end this way). No packet header is six
+                // zero bytes followed by nothing but zeros, so this is not data.
+                self.stats.zero_fill_zones += 1;
+                return;
+            }
             if st.partial.len() < PRIMARY_HEADER_BYTES {
                 let take = (PRIMARY_HEADER_BYTES - st.partial.len()).min(bytes.len());
                 st.partial.extend_from_slice(&bytes[..take]);
@@ -623,6 +633,25 @@ mod tests {
         // The listed idle packet and the one filling the last frame.
         assert_eq!(st.idle_packets, 2);
         assert_eq!(st.idle_vcdus, 1);
+    }
+
+    #[test]
+    fn zero_fill_after_the_last_packet_is_not_a_packet() {
+        // Frame 0: one 300-byte packet, then zeros (as GK-2A sends); its
+        // first header pointer is 0. Frame 1 starts a new packet at offset 0.
+        let p0 = packet(6, 0, 294);
+        let p1 = packet(6, 1, 100);
+        let mut f0 = vec![0u8; FRAME];
+        write_header(&mut f0, LAYOUT, 0, 5, 0, 0).unwrap();
+        f0[10..10 + p0.len()].copy_from_slice(&p0);
+        let mut f1 = vec![0u8; FRAME];
+        write_header(&mut f1, LAYOUT, 0, 5, 1, 0).unwrap();
+        f1[10..10 + p1.len()].copy_from_slice(&p1);
+        let (out, st) = run(&[f0, f1], false);
+        let got: Vec<Vec<u8>> = out.iter().map(|p| p.bytes().to_vec()).collect();
+        assert_eq!(got, vec![p0, p1]);
+        assert_eq!(st.zero_fill_zones, 2);
+        assert_eq!(st.bad_first_header_pointers, 0);
     }
 
     #[test]
