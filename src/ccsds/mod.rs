@@ -9,11 +9,13 @@
 //! * CCSDS 133.0-B-2 "Space Packet Protocol" (packet primary header).
 
 pub mod error;
+pub mod mux;
 pub mod packets;
 pub mod space_packet;
 pub mod vcdu;
 
 pub use error::CcsdsError;
+pub use mux::{MultiplexerConfig, PacketMultiplexer};
 pub use packets::{PacketReassembler, ReassemblyConfig, ReassemblyStats};
 pub use space_packet::{SequenceFlags, SpacePacket};
 pub use vcdu::{Vcdu, VcduLayout};

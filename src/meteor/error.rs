@@ -22,6 +22,8 @@ pub enum MeteorError {
     },
     #[error("PNG encoding of {path} failed: {message}")]
     Png { path: String, message: String },
+    #[error("packet building failed: {0}")]
+    Ccsds(#[from] crate::ccsds::CcsdsError),
     #[error("JSON encoding failed: {0}")]
     Json(#[from] serde_json::Error),
 }

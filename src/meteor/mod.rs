@@ -8,6 +8,7 @@
 //! a per-packet quality factor.
 
 pub mod dct;
+pub mod encoder;
 pub mod error;
 pub mod huffman;
 pub mod image;
