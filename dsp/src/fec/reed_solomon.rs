@@ -16,8 +16,11 @@
 //! Berlekamp–Massey, a Chien search limited to the positions that exist, and Forney.
 //!
 //! A constant codeword (all bytes equal, e.g. all zero or all 0xFF) *is* a valid codeword
-//! of the unshortened code (every root β^j ≠ 1, so Σ β^{ji} = 0); this layer reports it as
-//! valid. Rejecting such frames is the job of the frame layer (see `CcsdsDecoder`).
+//! of the unshortened code (every root β^j ≠ 1, so Σ β^{ji} = 0), and so is the CCSDS
+//! pseudo-random sequence itself (and its complement) for interleave depths 1, 2, 4 and 8:
+//! an all-zero or all-one frame on the wire de-randomises into a valid codeblock. This
+//! layer reports such blocks as valid; rejecting them is the job of the frame layer (see
+//! `CcsdsDecoder`).
 
 use std::fmt;
 
@@ -662,5 +665,31 @@ mod tests {
         let rs = ReedSolomon::new(ReedSolomonConfig::METEOR).unwrap();
         assert_eq!(rs.decode(&mut [0u8; 1020]), Ok(0));
         assert_eq!(rs.decode(&mut [0xFFu8; 1020]), Ok(0));
+    }
+
+    #[test]
+    fn randomizer_sequence_is_a_codeword_for_power_of_two_depths() {
+        // The de-randomised image of an all-zero (or all-one) frame is the PN sequence
+        // (or its complement). Its spectrum sits on 8 conjugate frequencies that miss the
+        // generator roots, so it is a codeword whenever I is a power of two (the
+        // de-interleaving then only permutes those conjugates). The frame layer must
+        // reject frames that were constant before de-randomisation, too.
+        for basis in [RsBasis::Conventional, RsBasis::Dual] {
+            for depth in 1..=8usize {
+                let rs = ReedSolomon::new(ReedSolomonConfig {
+                    interleave_depth: depth,
+                    basis,
+                    correctable_symbols: 16,
+                    virtual_fill_symbols: 0,
+                })
+                .unwrap();
+                for fill in [0x00u8, 0xFF] {
+                    let mut block = vec![fill; rs.codeblock_len()];
+                    crate::fec::Randomizer::apply(&mut block);
+                    let valid = rs.decode(&mut block).is_ok();
+                    assert_eq!(valid, depth.is_power_of_two(), "{basis:?} I={depth} fill={fill:#x}");
+                }
+            }
+        }
     }
 }

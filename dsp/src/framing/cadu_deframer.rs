@@ -152,6 +152,11 @@ impl CaduDeframer {
         self.state
     }
 
+    /// Consecutive expected markers missed (flywheel frames) in SYNCED.
+    pub fn consecutive_misses(&self) -> u32 {
+        self.misses
+    }
+
     /// Bits consumed since reset.
     pub fn position(&self) -> u64 {
         self.position

@@ -6,18 +6,21 @@
 //! * [`AsmCorrelator`]: finds the ASM in hard (decoded) bits, either polarity.
 //! * [`CaduDeframer`]: NOSYNC / SYNCING / SYNCED frame synchroniser on decoded bits.
 //! * [`CcsdsDecoder`]: soft symbols in, Reed–Solomon-checked CADUs out.
+//! * [`CcsdsEncoder`]: the transmit side, for tests and synthesis.
 
 pub mod ambiguity;
 pub mod asm_correlator;
 pub mod asm_sync;
 pub mod cadu_deframer;
 pub mod ccsds_decoder;
+pub mod ccsds_encoder;
 
 pub use ambiguity::PhaseAmbiguity;
 pub use asm_correlator::{AsmCorrelator, AsmMatch};
 pub use asm_sync::{AsmHit, AsmSync, AsmSyncConfig, SoftMapping};
 pub use cadu_deframer::{CaduDeframer, CaduDeframerConfig, DeframedFrame, DeframerState};
 pub use ccsds_decoder::{Cadu, CcsdsDecoder, CcsdsDecoderConfig, CcsdsDecoderError, CcsdsStats};
+pub use ccsds_encoder::{CcsdsEncoder, CcsdsEncoderConfig};
 
 
 
