@@ -148,7 +148,9 @@ mod tests {
         assert_eq!(src.read(&mut buf, 600).unwrap(), 400);
         assert_eq!(src.read(&mut buf, 600).unwrap(), 0);
         assert_eq!(buf[999], (999u32 % 256) as u8);
-        let e = ByteSource::open(dir.path().join("none.s").to_str().unwrap()).err().unwrap();
+        let e = ByteSource::open(dir.path().join("none.s").to_str().unwrap())
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("none.s"));
     }
 }

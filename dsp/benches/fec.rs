@@ -54,7 +54,13 @@ fn bench_viterbi(c: &mut Criterion) {
     let mut enc = enc;
     let nbits = enc.encode(&msg, &mut encoded).unwrap();
     let soft_u8: Vec<u8> = (0..nbits)
-        .map(|i| if (encoded[i / 8] >> (7 - i % 8)) & 1 == 1 { 200 } else { 55 })
+        .map(|i| {
+            if (encoded[i / 8] >> (7 - i % 8)) & 1 == 1 {
+                200
+            } else {
+                55
+            }
+        })
         .collect();
     group.bench_function(BenchmarkId::new("fec_crate_scalar", bits), |b| {
         let mut dec = fec::ConvDecoder::new(2, 7, &polys);

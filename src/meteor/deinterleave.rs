@@ -89,7 +89,12 @@ impl Deinterleaver {
     fn marker_score(&self, block: &[i8]) -> i32 {
         self.patterns
             .iter()
-            .map(|p| p.iter().zip(block).map(|(&a, &b)| a as i32 * b as i32).sum::<i32>())
+            .map(|p| {
+                p.iter()
+                    .zip(block)
+                    .map(|(&a, &b)| a as i32 * b as i32)
+                    .sum::<i32>()
+            })
             .max()
             .unwrap_or(0)
     }
@@ -184,7 +189,11 @@ impl Interleaver {
             let k = self.written;
             if k % DATA_PER_BLOCK as u64 == 0 {
                 for i in 0..8 {
-                    output.push(if MARKER >> (7 - i) & 1 == 1 { 100 } else { -100 });
+                    output.push(if MARKER >> (7 - i) & 1 == 1 {
+                        100
+                    } else {
+                        -100
+                    });
                 }
             }
             self.ring[(k % RING as u64) as usize] = s;
@@ -222,7 +231,9 @@ mod tests {
     fn interleave_then_deinterleave_delays_every_bit_equally() {
         let total_delay = (BRANCHES - 1) * STEP;
         let n = total_delay + 20_000;
-        let data: Vec<i8> = (0..n).map(|i| ((i * 7919 % 251) as i32 - 125) as i8).collect();
+        let data: Vec<i8> = (0..n)
+            .map(|i| ((i * 7919 % 251) as i32 - 125) as i8)
+            .collect();
         let mut tx = Interleaver::new();
         let mut on_air = vec![13i8, -50, 90]; // arbitrary leading junk: alignment must skip it
         tx.process(&data, &mut on_air);
@@ -241,7 +252,9 @@ mod tests {
 
     #[test]
     fn output_does_not_depend_on_chunking() {
-        let data: Vec<i8> = (0..300_000).map(|i| ((i * 31 % 255) as i32 - 127) as i8).collect();
+        let data: Vec<i8> = (0..300_000)
+            .map(|i| ((i * 31 % 255) as i32 - 127) as i8)
+            .collect();
         let mut tx = Interleaver::new();
         let mut on_air = Vec::new();
         tx.process(&data, &mut on_air);

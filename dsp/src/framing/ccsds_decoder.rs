@@ -31,7 +31,9 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::fec::randomizer::RANDOMIZER_TABLE;
-use crate::fec::{NrzM, Randomizer, ReedSolomon, ReedSolomonConfig, RsError, Viterbi, ViterbiConfig};
+use crate::fec::{
+    NrzM, Randomizer, ReedSolomon, ReedSolomonConfig, RsError, Viterbi, ViterbiConfig,
+};
 
 use super::ambiguity::PhaseAmbiguity;
 use super::asm_sync::{AsmHit, AsmSync, AsmSyncConfig, SoftMapping, ENCODED_ASM_SPAN};
@@ -298,7 +300,11 @@ impl CcsdsDecoder {
         let mut s = self.stats;
         s.locked = self.mode == Mode::Locked;
         s.deframer_state = self.deframer.state();
-        s.viterbi_ber = if s.locked { self.viterbi.stats().recent_ber } else { 0.0 };
+        s.viterbi_ber = if s.locked {
+            self.viterbi.stats().recent_ber
+        } else {
+            0.0
+        };
         s
     }
 
