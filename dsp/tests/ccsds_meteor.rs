@@ -38,7 +38,11 @@ fn as_soft(bytes: &[u8]) -> Vec<i8> {
 fn unpack_hard(bytes: &[u8]) -> Vec<i8> {
     bytes
         .iter()
-        .flat_map(|&b| (0..8).rev().map(move |k| if (b >> k) & 1 == 1 { 127i8 } else { -127 }))
+        .flat_map(|&b| {
+            (0..8)
+                .rev()
+                .map(move |k| if (b >> k) & 1 == 1 { 127i8 } else { -127 })
+        })
         .collect()
 }
 
@@ -124,7 +128,11 @@ fn lrpt_m22_hard_differential_matches_jradio() {
     assert_eq!(expected.len(), 892);
     assert_eq!(hex_line(&String::from_utf8(hex).unwrap()), expected);
     let soft = unpack_hard(&raw);
-    let (cadus, stats) = decode(CcsdsDecoderConfig::meteor_lrpt_differential(), &soft, 1 << 14);
+    let (cadus, stats) = decode(
+        CcsdsDecoderConfig::meteor_lrpt_differential(),
+        &soft,
+        1 << 14,
+    );
     let first = cadus.iter().find(|c| c.rs_ok).expect("an RS-valid CADU");
     assert_eq!(first.vcdu(), &expected[..]);
     // 152000 hard symbols hold 8 whole CADUs; every one passes Reed-Solomon.
@@ -136,7 +144,10 @@ fn lrpt_m22_hard_differential_matches_jradio() {
         .iter()
         .map(|c| u32::from_be_bytes([0, c.data[2], c.data[3], c.data[4]]))
         .collect();
-    assert!(counters.windows(2).all(|w| w[1] == w[0] + 1), "{counters:?}");
+    assert!(
+        counters.windows(2).all(|w| w[1] == w[0] + 1),
+        "{counters:?}"
+    );
     // Without NRZ-M decoding nothing decodes: the mode matters.
     let (plain, plain_stats) = decode(CcsdsDecoderConfig::meteor_lrpt(), &soft, soft.len());
     assert!(plain.iter().all(|c| !c.rs_ok));
@@ -185,7 +196,10 @@ fn fy3g_cadu_fails_reed_solomon_in_every_ccsds_layout() {
     for cw in 0..4 {
         let codeword: Vec<u8> = (0..255).map(|j| raw[4 + cw + 4 * j]).collect();
         let mut msg = [0u8; 223];
-        assert!(fec_rs.decode_ccsds_dual(&codeword, &mut msg).is_err(), "codeword {cw}");
+        assert!(
+            fec_rs.decode_ccsds_dual(&codeword, &mut msg).is_err(),
+            "codeword {cw}"
+        );
         assert!(fec_rs.decode(&codeword, &mut msg).is_err(), "codeword {cw}");
     }
 }

@@ -16,7 +16,10 @@ struct Channel {
 
 impl Channel {
     fn new(seed: u64) -> Self {
-        Self { state: seed, spare: None }
+        Self {
+            state: seed,
+            spare: None,
+        }
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -102,7 +105,13 @@ struct Burst {
 
 /// `frames` frames of random data after `lead_bytes` of random wire bytes, followed by
 /// `tail_bytes` more, all as code symbols.
-fn burst(config: &CcsdsDecoderConfig, ch: &mut Channel, frames: u32, lead_bytes: usize, tail_bytes: usize) -> Burst {
+fn burst(
+    config: &CcsdsDecoderConfig,
+    ch: &mut Channel,
+    frames: u32,
+    lead_bytes: usize,
+    tail_bytes: usize,
+) -> Burst {
     let mut enc = CcsdsEncoder::new(CcsdsEncoderConfig::matching(config)).unwrap();
     let mut symbols = Vec::new();
     enc.encode_wire_bytes(&ch.bytes(lead_bytes), &mut symbols);
@@ -143,13 +152,23 @@ fn qpsk_at_3db_passes_at_least_999_of_1000_frames() {
     let mut ch = Channel::new(0x5EED_0003);
     let b = burst(&config, &mut ch, 1000, 100, 64);
     let mut soft = ch.soft(&b.symbols, 3.0);
-    apply_channel(&mut soft, PhaseAmbiguity { swap_iq: true, rotation_quarters: 3, symbol_offset: 0 });
+    apply_channel(
+        &mut soft,
+        PhaseAmbiguity {
+            swap_iq: true,
+            rotation_quarters: 3,
+            symbol_offset: 0,
+        },
+    );
     let (cadus, stats) = run(config, &soft, 1 << 16);
     let valid = count_valid(&cadus, &b.sent);
     assert!(valid >= 999, "only {valid}/1000 CADUs passed RS; {stats:?}");
     assert_eq!(stats.rs_ok as usize, valid);
     assert_eq!(stats.locks, 1, "{stats:?}");
-    assert!(stats.rs_corrected_cadus > 100, "3 dB should need RS often: {stats:?}");
+    assert!(
+        stats.rs_corrected_cadus > 100,
+        "3 dB should need RS often: {stats:?}"
+    );
 }
 
 #[test]
@@ -185,7 +204,11 @@ fn resolves_bpsk_inversion_and_pair_alignment() {
             let found = stats.ambiguity.unwrap();
             assert_eq!(found.symbol_offset, offset);
             assert_eq!(found.rotation_quarters, if inverted { 2 } else { 0 });
-            assert_eq!(count_valid(&cadus, &b.sent), 4, "offset {offset} inverted {inverted}");
+            assert_eq!(
+                count_valid(&cadus, &b.sent),
+                4,
+                "offset {offset} inverted {inverted}"
+            );
         }
     }
 }
@@ -196,7 +219,14 @@ fn differential_mode_survives_phase_flip() {
     let mut ch = Channel::new(42);
     let b = burst(&config, &mut ch, 6, 50, 64);
     let mut soft = ch.soft(&b.symbols, 4.0);
-    apply_channel(&mut soft, PhaseAmbiguity { swap_iq: false, rotation_quarters: 2, symbol_offset: 0 });
+    apply_channel(
+        &mut soft,
+        PhaseAmbiguity {
+            swap_iq: false,
+            rotation_quarters: 2,
+            symbol_offset: 0,
+        },
+    );
     let (cadus, stats) = run(config, &soft, 4096);
     assert_eq!(count_valid(&cadus, &b.sent), 6, "{stats:?}");
 }
@@ -210,11 +240,25 @@ fn chunking_never_changes_cadus_or_stats() {
     let first = burst(&config, &mut ch, 5, 30, 0);
     let second = burst(&config, &mut ch, 5, 40, 64);
     let mut soft = ch.soft(&first.symbols, 3.5);
-    apply_channel(&mut soft, PhaseAmbiguity { swap_iq: false, rotation_quarters: 1, symbol_offset: 0 });
+    apply_channel(
+        &mut soft,
+        PhaseAmbiguity {
+            swap_iq: false,
+            rotation_quarters: 1,
+            symbol_offset: 0,
+        },
+    );
     // 3 frame periods of pure noise.
     soft.extend((0..3 * 16384).map(|_| (ch.gaussian() * 40.0).clamp(-127.0, 127.0) as i8));
     let mut tail = ch.soft(&second.symbols, 3.5);
-    apply_channel(&mut tail, PhaseAmbiguity { swap_iq: true, rotation_quarters: 0, symbol_offset: 0 });
+    apply_channel(
+        &mut tail,
+        PhaseAmbiguity {
+            swap_iq: true,
+            rotation_quarters: 0,
+            symbol_offset: 0,
+        },
+    );
     soft.extend(tail);
     let (reference, stats) = run(config, &soft, soft.len());
     assert_eq!(stats.locks, 2, "{stats:?}");
@@ -222,7 +266,11 @@ fn chunking_never_changes_cadus_or_stats() {
     // The first lock flywheels through the noise for max_misses (4) frame periods, the
     // last of which covers the first frame of the second burst: that one is lost; the
     // four flywheel frames fail RS; everything else decodes.
-    assert_eq!((stats.cadus, stats.rs_ok, stats.rs_failed), (13, 9, 4), "{stats:?}");
+    assert_eq!(
+        (stats.cadus, stats.rs_ok, stats.rs_failed),
+        (13, 9, 4),
+        "{stats:?}"
+    );
     let first_ok: Vec<bool> = reference.iter().take(5).map(|c| c.rs_ok).collect();
     assert_eq!(first_ok, vec![true; 5]);
     assert_eq!(count_valid(&reference[..5], &first.sent), 5);
@@ -271,7 +319,10 @@ fn constant_frames_are_never_counted_valid() {
     assert_eq!(stats.constant_rejected, 4, "{stats:?}");
     assert_eq!(stats.rs_failed, 0, "{stats:?}");
     assert_eq!(count_valid(&cadus, &sent), 5);
-    assert!(cadus.iter().filter(|c| c.rs_ok).all(|c| c.data.iter().any(|&b| b != c.data[0])));
+    assert!(cadus
+        .iter()
+        .filter(|c| c.rs_ok)
+        .all(|c| c.data.iter().any(|&b| b != c.data[0])));
 
     // Without the randomizer the all-zero frame is the zero codeword on the wire.
     let mut plain = config;
@@ -287,7 +338,11 @@ fn constant_frames_are_never_counted_valid() {
     enc.encode_wire_bytes(&ch.bytes(64), &mut symbols);
     let soft = ch.soft(&symbols, 6.0);
     let (_, stats) = run(plain, &soft, 10_000);
-    assert_eq!((stats.cadus, stats.rs_ok, stats.constant_rejected), (4, 2, 2), "{stats:?}");
+    assert_eq!(
+        (stats.cadus, stats.rs_ok, stats.constant_rejected),
+        (4, 2, 2),
+        "{stats:?}"
+    );
 }
 
 #[test]
@@ -313,5 +368,8 @@ fn viterbi_ber_at_4db_is_below_1e4_and_channel_estimate_matches_theory() {
     let es_n0 = 10f64.powf(eb_n0_db / 10.0) * 0.5;
     let theory = q_function((2.0 * es_n0).sqrt());
     let measured = vit.stats().ber();
-    assert!((measured / theory - 1.0).abs() < 0.03, "channel BER {measured} vs theory {theory}");
+    assert!(
+        (measured / theory - 1.0).abs() < 0.03,
+        "channel BER {measured} vs theory {theory}"
+    );
 }

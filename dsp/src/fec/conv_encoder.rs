@@ -89,7 +89,10 @@ mod tests {
     use super::*;
 
     fn asm_bits() -> Vec<u8> {
-        (0..32).rev().map(|k| ((0x1ACF_FC1Du32 >> k) & 1) as u8).collect()
+        (0..32)
+            .rev()
+            .map(|k| ((0x1ACF_FC1Du32 >> k) & 1) as u8)
+            .collect()
     }
 
     fn to_u64(symbols: &[u8]) -> u64 {
@@ -108,9 +111,11 @@ mod tests {
     #[test]
     fn ccsds_inversion_flips_every_second_symbol() {
         let mut plain = Vec::new();
-        ConvEncoder::new(ConvEncoderConfig::METEOR).encode_bytes(&[0x1A, 0xCF, 0xFC, 0x1D], &mut plain);
+        ConvEncoder::new(ConvEncoderConfig::METEOR)
+            .encode_bytes(&[0x1A, 0xCF, 0xFC, 0x1D], &mut plain);
         let mut inverted = Vec::new();
-        ConvEncoder::new(ConvEncoderConfig::CCSDS).encode_bytes(&[0x1A, 0xCF, 0xFC, 0x1D], &mut inverted);
+        ConvEncoder::new(ConvEncoderConfig::CCSDS)
+            .encode_bytes(&[0x1A, 0xCF, 0xFC, 0x1D], &mut inverted);
         for (i, (a, b)) in plain.iter().zip(&inverted).enumerate() {
             assert_eq!(a ^ b, (i % 2) as u8);
         }

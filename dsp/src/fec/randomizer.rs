@@ -97,7 +97,10 @@ mod tests {
             .map(|c| c.iter().fold(0u8, |acc, b| (acc << 1) | b))
             .collect();
         assert_eq!(packed, bytes);
-        let mut soft: Vec<i8> = bits.iter().map(|&b| if b == 1 { 90 } else { -90 }).collect();
+        let mut soft: Vec<i8> = bits
+            .iter()
+            .map(|&b| if b == 1 { 90 } else { -90 })
+            .collect();
         Randomizer::apply_soft(&mut soft);
         let hard: Vec<u8> = soft.iter().map(|&s| (s > 0) as u8).collect();
         let unpacked: Vec<u8> = original

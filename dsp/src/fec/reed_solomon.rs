@@ -270,12 +270,12 @@ impl ReedSolomon {
         let mut to_dual = [0u8; 256];
         let mut from_dual = [0u8; 256];
         let beta_powers: Vec<u8> = (0..8).map(|i| field.pow_alpha(117 * i)).collect();
-        for x in 0..256usize {
+        for (x, slot) in to_dual.iter_mut().enumerate() {
             let mut z = 0u8;
             for (i, &b) in beta_powers.iter().enumerate() {
                 z |= field.trace(field.mul(x as u8, b)) << (7 - i);
             }
-            to_dual[x] = z;
+            *slot = z;
             from_dual[z as usize] = x as u8;
         }
 
@@ -349,7 +349,8 @@ impl ReedSolomon {
                 p[self.parity - 1] = row[self.parity - 1];
             }
             for (t, &v) in p.iter().enumerate().take(self.parity) {
-                block[cw + (data_symbols + t) * depth] = if dual { self.to_dual[v as usize] } else { v };
+                block[cw + (data_symbols + t) * depth] =
+                    if dual { self.to_dual[v as usize] } else { v };
             }
         }
         Ok(())
@@ -401,14 +402,14 @@ impl ReedSolomon {
         if two_e == 32 {
             let tables: &[[u8; 256]; 32] = self.syndrome_tables[..32].try_into().ok()?;
             for &byte in r.iter() {
-                for k in 0..32 {
-                    s[k] = tables[k][s[k] as usize] ^ byte;
+                for (sk, table) in s.iter_mut().zip(tables.iter()) {
+                    *sk = table[*sk as usize] ^ byte;
                 }
             }
         } else {
             for &byte in r.iter() {
-                for k in 0..two_e {
-                    s[k] = self.syndrome_tables[k][s[k] as usize] ^ byte;
+                for (sk, table) in s.iter_mut().zip(self.syndrome_tables.iter()) {
+                    *sk = table[*sk as usize] ^ byte;
                 }
             }
         }
@@ -539,7 +540,9 @@ mod tests {
     use super::*;
 
     fn lcg(seed: &mut u64) -> u8 {
-        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (*seed >> 33) as u8
     }
 
@@ -585,7 +588,12 @@ mod tests {
 
     #[test]
     fn corrects_up_to_e_and_fails_beyond() {
-        for (e, depth, fill) in [(16usize, 4usize, 0usize), (16, 1, 33), (8, 2, 0), (16, 8, 100)] {
+        for (e, depth, fill) in [
+            (16usize, 4usize, 0usize),
+            (16, 1, 33),
+            (8, 2, 0),
+            (16, 8, 100),
+        ] {
             let cfg = ReedSolomonConfig {
                 interleave_depth: depth,
                 basis: RsBasis::Dual,
@@ -613,7 +621,11 @@ mod tests {
                         b[cw + p * depth] ^= lcg(&mut seed) | 1;
                     }
                 }
-                assert_eq!(rs.decode(&mut b), Ok(errors * depth), "E={e} I={depth} q={fill} errors={errors}");
+                assert_eq!(
+                    rs.decode(&mut b),
+                    Ok(errors * depth),
+                    "E={e} I={depth} q={fill} errors={errors}"
+                );
                 assert_eq!(b, clean);
             }
             // E+1 errors in codeword 0: either reported uncorrectable or (rarely) a
@@ -625,7 +637,10 @@ mod tests {
                     b[(k * 13 + trial) % n * depth] ^= 0x33;
                 }
                 match rs.decode(&mut b) {
-                    Err(RsError::Uncorrectable { failed_codewords: 1, .. }) => failures += 1,
+                    Err(RsError::Uncorrectable {
+                        failed_codewords: 1,
+                        ..
+                    }) => failures += 1,
                     Ok(_) => assert_ne!(b, clean),
                     other => panic!("unexpected {other:?}"),
                 }
@@ -640,7 +655,10 @@ mod tests {
             interleave_depth: 9,
             ..ReedSolomonConfig::METEOR
         };
-        assert!(matches!(ReedSolomon::new(bad), Err(RsError::InvalidConfig(_))));
+        assert!(matches!(
+            ReedSolomon::new(bad),
+            Err(RsError::InvalidConfig(_))
+        ));
         let bad_e = ReedSolomonConfig {
             correctable_symbols: 10,
             ..ReedSolomonConfig::METEOR
@@ -687,7 +705,11 @@ mod tests {
                     let mut block = vec![fill; rs.codeblock_len()];
                     crate::fec::Randomizer::apply(&mut block);
                     let valid = rs.decode(&mut block).is_ok();
-                    assert_eq!(valid, depth.is_power_of_two(), "{basis:?} I={depth} fill={fill:#x}");
+                    assert_eq!(
+                        valid,
+                        depth.is_power_of_two(),
+                        "{basis:?} I={depth} fill={fill:#x}"
+                    );
                 }
             }
         }

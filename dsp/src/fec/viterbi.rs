@@ -114,8 +114,16 @@ const fn branch_signs() -> BranchSigns {
     while j < 32 {
         // Register for "from j with input 0 into 2j": oldest bit (bit 6) 0, state 2j.
         let reg = (2 * j) as u8;
-        c1[j] = if (reg & CONV_G1_REG).count_ones() & 1 == 1 { 1 } else { -1 };
-        c2[j] = if (reg & CONV_G2_REG).count_ones() & 1 == 1 { 1 } else { -1 };
+        c1[j] = if (reg & CONV_G1_REG).count_ones() & 1 == 1 {
+            1
+        } else {
+            -1
+        };
+        c2[j] = if (reg & CONV_G2_REG).count_ones() & 1 == 1 {
+            1
+        } else {
+            -1
+        };
         j += 1;
     }
     BranchSigns { c1, c2 }
@@ -296,7 +304,9 @@ impl Viterbi {
             Kernel::Generic => acs_generic(&mut self.metrics, correlations, decisions, self.steps),
             #[cfg(target_arch = "x86_64")]
             // SAFETY: Kernel::Avx2 is chosen only when the CPU reported AVX2 support.
-            Kernel::Avx2 => unsafe { acs_avx2(&mut self.metrics, correlations, decisions, self.steps) },
+            Kernel::Avx2 => unsafe {
+                acs_avx2(&mut self.metrics, correlations, decisions, self.steps)
+            },
         }
         self.filled += steps;
         self.steps += steps as u64;
@@ -323,7 +333,9 @@ impl Viterbi {
         }
         // The registers of the first six steps after a reset hold bits from before the
         // start, which the path merely guesses: leave them out of the estimate.
-        let skip = 6u64.saturating_sub(self.stats.decoded_bits).min(count as u64) as usize;
+        let skip = 6u64
+            .saturating_sub(self.stats.decoded_bits)
+            .min(count as u64) as usize;
         let base = output.len();
         output.resize(base + count, 0);
         let (head_bits, tail_bits) = output[base..].split_at_mut(skip);
@@ -370,7 +382,12 @@ fn best_kernel() -> Kernel {
 
 /// Per step: undo the optional G2 inversion, store the hard decisions (C1 << 1 | C2)
 /// for the BER estimate and the correlations P = a+b, Q = a−b as [P | Q<<16, Q | P<<16].
-fn prepare_pairs(pairs: &[i8], invert_g2: bool, received: &mut [u8], correlations: &mut [[u32; 2]]) {
+fn prepare_pairs(
+    pairs: &[i8],
+    invert_g2: bool,
+    received: &mut [u8],
+    correlations: &mut [[u32; 2]],
+) {
     let flip: i16 = if invert_g2 { -1 } else { 1 };
     for ((pair, rx), pq) in pairs
         .chunks_exact(2)
@@ -393,7 +410,12 @@ fn unpack_correlations(pq: &[u32; 2]) -> (i16, i16) {
 }
 
 /// Portable add-compare-select over `pairs.len() / 2` steps (maximises correlation).
-fn acs_generic(metrics: &mut [i16; 64], correlations: &[[u32; 2]], decisions: &mut [u64], first_step: u64) {
+fn acs_generic(
+    metrics: &mut [i16; 64],
+    correlations: &[[u32; 2]],
+    decisions: &mut [u64],
+    first_step: u64,
+) {
     let mut m = *metrics;
     for (t, (pq, dec)) in correlations.iter().zip(decisions.iter_mut()).enumerate() {
         let (p, q) = unpack_correlations(pq);
@@ -445,16 +467,19 @@ fn interleave_byte_pairs(mut x: u64) -> u64 {
 /// `vpsignw` give all 16 correlations of a register.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn acs_avx2(metrics: &mut [i16; 64], correlations: &[[u32; 2]], decisions: &mut [u64], first_step: u64) {
+fn acs_avx2(
+    metrics: &mut [i16; 64],
+    correlations: &[[u32; 2]],
+    decisions: &mut [u64],
+    first_step: u64,
+) {
     use std::arch::x86_64::*;
 
     // Sign (of the a+b or a−b term) per butterfly, and which term each lane takes.
     let mut sign_lo = [0i16; 16];
     let mut sign_hi = [0i16; 16];
-    for j in 0..16 {
-        sign_lo[j] = SIGNS.c1[j];
-        sign_hi[j] = SIGNS.c1[j + 16];
-    }
+    sign_lo.copy_from_slice(&SIGNS.c1[..16]);
+    sign_hi.copy_from_slice(&SIGNS.c1[16..]);
     // SAFETY (all loads/stores below): pointers come from arrays of exactly 16 i16.
     let (sign_lo, sign_hi) = unsafe {
         (
@@ -529,7 +554,10 @@ mod tests {
     }
 
     fn to_soft(symbols: &[u8], amplitude: i8) -> Vec<i8> {
-        symbols.iter().map(|&s| if s == 1 { amplitude } else { -amplitude }).collect()
+        symbols
+            .iter()
+            .map(|&s| if s == 1 { amplitude } else { -amplitude })
+            .collect()
     }
 
     #[test]

@@ -28,11 +28,20 @@ impl AsmCorrelator {
     /// width. A window matches with at most `max_errors` differing bits. `None` when the
     /// length is out of range or the threshold is at least half the length (every
     /// window would then match one of the polarities).
-    pub fn new(marker: u64, length_bits: u32, max_errors: u32, allow_inverted: bool) -> Option<Self> {
+    pub fn new(
+        marker: u64,
+        length_bits: u32,
+        max_errors: u32,
+        allow_inverted: bool,
+    ) -> Option<Self> {
         if !(1..=64).contains(&length_bits) || 2 * max_errors >= length_bits {
             return None;
         }
-        let mask = if length_bits == 64 { u64::MAX } else { (1u64 << length_bits) - 1 };
+        let mask = if length_bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << length_bits) - 1
+        };
         Some(Self {
             marker: marker & mask,
             mask,
@@ -151,8 +160,20 @@ mod tests {
         assert_eq!(
             hits,
             vec![
-                (36, AsmMatch { bit_errors: 3, inverted: false }),
-                (71, AsmMatch { bit_errors: 1, inverted: true }),
+                (
+                    36,
+                    AsmMatch {
+                        bit_errors: 3,
+                        inverted: false
+                    }
+                ),
+                (
+                    71,
+                    AsmMatch {
+                        bit_errors: 1,
+                        inverted: true
+                    }
+                ),
             ]
         );
     }

@@ -124,7 +124,7 @@ impl AsmSync {
             for &(pattern, case) in &self.patterns {
                 // QPSK pairs sit on even indices; a BPSK case fixes the pair parity.
                 let aligned = match self.config.mapping {
-                    SoftMapping::Qpsk => start % 2 == 0,
+                    SoftMapping::Qpsk => start.is_multiple_of(2),
                     SoftMapping::Bpsk => start % 2 == case.symbol_offset as u64,
                 };
                 if !aligned {
@@ -158,7 +158,10 @@ impl AsmSync {
 
 /// The 52 code symbols that only the ASM determines, first in the MSB.
 fn encoded_asm_tail(invert_g2: bool, nrz_m: bool) -> u64 {
-    let mut bits: Vec<u8> = (0..32).rev().map(|k| ((CCSDS_ASM >> k) & 1) as u8).collect();
+    let mut bits: Vec<u8> = (0..32)
+        .rev()
+        .map(|k| ((CCSDS_ASM >> k) & 1) as u8)
+        .collect();
     if nrz_m {
         let mut levels = Vec::new();
         NrzM::new().encode(&bits, &mut levels);
@@ -193,7 +196,10 @@ mod tests {
     #[test]
     fn meteor_tail_matches_jradio_marker() {
         // jradio's encoded Meteor ASM is 0x035D49C24FF2686B; its last 52 bits:
-        assert_eq!(encoded_asm_tail(false, false), 0x035D_49C2_4FF2_686B & PATTERN_MASK);
+        assert_eq!(
+            encoded_asm_tail(false, false),
+            0x035D_49C2_4FF2_686B & PATTERN_MASK
+        );
     }
 
     #[test]

@@ -114,7 +114,10 @@ impl CaduDeframer {
     /// New synchroniser in NOSYNC.
     pub fn new(config: CaduDeframerConfig) -> Result<Self, String> {
         if config.frame_bytes < 4 {
-            return Err(format!("CaduDeframer frame_bytes must be at least 4, got {}", config.frame_bytes));
+            return Err(format!(
+                "CaduDeframer frame_bytes must be at least 4, got {}",
+                config.frame_bytes
+            ));
         }
         if config.search_max_errors > config.lock_max_errors || config.lock_max_errors >= 16 {
             return Err(format!(
@@ -196,7 +199,7 @@ impl CaduDeframer {
                     for &b in &bits[i..i + take] {
                         self.current_byte = (self.current_byte << 1) | ((b ^ invert) & 1);
                         self.bits_in_frame += 1;
-                        if self.bits_in_frame % 8 == 0 {
+                        if self.bits_in_frame.is_multiple_of(8) {
                             self.frame.push(self.current_byte);
                         }
                     }
@@ -243,7 +246,7 @@ impl CaduDeframer {
     fn on_found(&mut self, start: u64, errors: u32, inverted: bool) {
         let relock = self
             .last_grid
-            .is_some_and(|grid| start >= grid && (start - grid) % self.period_bits() == 0);
+            .is_some_and(|grid| start >= grid && (start - grid).is_multiple_of(self.period_bits()));
         self.state = if relock || self.config.confirm_frames <= 1 {
             DeframerState::Synced
         } else {
@@ -267,7 +270,9 @@ impl CaduDeframer {
         if errors <= self.config.lock_max_errors {
             self.good_markers += 1;
             self.misses = 0;
-            if self.state == DeframerState::Syncing && self.good_markers >= self.config.confirm_frames {
+            if self.state == DeframerState::Syncing
+                && self.good_markers >= self.config.confirm_frames
+            {
                 self.state = DeframerState::Synced;
             }
             self.begin_frame(start, errors, inverted);
@@ -370,13 +375,19 @@ mod tests {
         d.process(&bits, &mut frames);
         let states: Vec<DeframerState> = frames.iter().map(|f| f.state).collect();
         use DeframerState::*;
-        assert_eq!(states, vec![Syncing, Synced, Synced, Synced, Synced, Synced, Synced, Synced]);
+        assert_eq!(
+            states,
+            vec![Syncing, Synced, Synced, Synced, Synced, Synced, Synced, Synced]
+        );
         for (k, f) in frames.iter().enumerate() {
             assert_eq!(f.data, frame_payload(k as u8, n), "frame {k}");
         }
         assert_eq!(frames[0].asm_bit_index, 9);
         assert_eq!(frames[2].asm_bit_errors, 3);
-        assert_eq!(frames[4].asm_bit_errors, (0x5555_5555u32 ^ CCSDS_ASM).count_ones());
+        assert_eq!(
+            frames[4].asm_bit_errors,
+            (0x5555_5555u32 ^ CCSDS_ASM).count_ones()
+        );
         assert_eq!(d.state(), NoSync);
     }
 
@@ -390,7 +401,9 @@ mod tests {
         }
         let inverted: Vec<u8> = bits.iter().map(|b| b ^ 1).collect();
         let mut reference = Vec::new();
-        CaduDeframer::new(config(n)).unwrap().process(&inverted, &mut reference);
+        CaduDeframer::new(config(n))
+            .unwrap()
+            .process(&inverted, &mut reference);
         assert_eq!(reference.len(), 5);
         assert!(reference.iter().all(|f| f.inverted));
         assert_eq!(reference[3].data, frame_payload(3, n));

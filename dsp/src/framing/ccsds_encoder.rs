@@ -3,7 +3,9 @@
 //! §3.3.3) → convolutional encoder (§3). Output: code symbols (0/1), C1 first, in the
 //! order they go on the air (QPSK: I = C1, Q = C2).
 
-use crate::fec::{ConvEncoder, ConvEncoderConfig, NrzM, Randomizer, ReedSolomon, ReedSolomonConfig};
+use crate::fec::{
+    ConvEncoder, ConvEncoderConfig, NrzM, Randomizer, ReedSolomon, ReedSolomonConfig,
+};
 
 use super::ccsds_decoder::CcsdsDecoderConfig;
 
@@ -51,7 +53,9 @@ pub struct CcsdsEncoder {
 
 impl std::fmt::Debug for CcsdsEncoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CcsdsEncoder").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("CcsdsEncoder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,13 +93,19 @@ impl CcsdsEncoder {
 
     /// Payload bytes per frame: the RS data part, or the whole frame without RS.
     pub fn data_len(&self) -> usize {
-        self.rs.as_ref().map_or(self.config.frame_bytes, |rs| rs.data_len())
+        self.rs
+            .as_ref()
+            .map_or(self.config.frame_bytes, |rs| rs.data_len())
     }
 
     /// The bytes that follow the ASM on the wire for `data`: RS parity added, randomised.
     pub fn codeblock(&self, data: &[u8]) -> Result<Vec<u8>, String> {
         if data.len() != self.data_len() {
-            return Err(format!("frame data must be {} bytes, got {}", self.data_len(), data.len()));
+            return Err(format!(
+                "frame data must be {} bytes, got {}",
+                self.data_len(),
+                data.len()
+            ));
         }
         let mut block = vec![0u8; self.config.frame_bytes];
         block[..data.len()].copy_from_slice(data);
@@ -154,12 +164,18 @@ mod tests {
         let mut symbols = Vec::new();
         enc.encode_frame(&data, &mut symbols).unwrap();
         assert_eq!(symbols.len(), 1024 * 16);
-        let soft: Vec<i8> = symbols.iter().map(|&s| if s == 1 { 64 } else { -64 }).collect();
+        let soft: Vec<i8> = symbols
+            .iter()
+            .map(|&s| if s == 1 { 64 } else { -64 })
+            .collect();
         let mut vit = Viterbi::new(ViterbiConfig::METEOR).unwrap();
         let mut bits = Vec::new();
         vit.process(&soft, &mut bits);
         vit.flush(&mut bits);
-        let bytes: Vec<u8> = bits.chunks(8).map(|c| c.iter().fold(0, |a, b| (a << 1) | b)).collect();
+        let bytes: Vec<u8> = bits
+            .chunks(8)
+            .map(|c| c.iter().fold(0, |a, b| (a << 1) | b))
+            .collect();
         assert_eq!(&bytes[..4], &[0x1A, 0xCF, 0xFC, 0x1D]);
         assert_eq!(&bytes[4..], &enc.codeblock(&data).unwrap()[..]);
         assert!(enc.encode_frame(&data[1..], &mut symbols).is_err());

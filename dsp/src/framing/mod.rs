@@ -22,7 +22,5 @@ pub use cadu_deframer::{CaduDeframer, CaduDeframerConfig, DeframedFrame, Deframe
 pub use ccsds_decoder::{Cadu, CcsdsDecoder, CcsdsDecoderConfig, CcsdsDecoderError, CcsdsStats};
 pub use ccsds_encoder::{CcsdsEncoder, CcsdsEncoderConfig};
 
-
-
 /// The CCSDS attached sync marker for TM frames, 0x1ACFFC1D (CCSDS 131.0-B-2 §8.3).
 pub const CCSDS_ASM: u32 = 0x1ACF_FC1D;
