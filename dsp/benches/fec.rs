@@ -7,6 +7,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use downlink_dsp::fec::{
     ConvEncoder, ConvEncoderConfig, ReedSolomon, ReedSolomonConfig, Viterbi, ViterbiConfig,
 };
+use downlink_dsp::framing::{CcsdsDecoder, CcsdsDecoderConfig, CcsdsEncoder, CcsdsEncoderConfig};
 use std::hint::black_box;
 
 fn xorshift(state: &mut u64) -> u64 {
@@ -114,5 +115,46 @@ fn bench_rs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_viterbi, bench_rs);
+fn bench_ccsds_decoder(c: &mut Criterion) {
+    // 32 Meteor CADUs with light noise (a few RS corrections), QPSK soft symbols.
+    let config = CcsdsDecoderConfig::meteor_lrpt();
+    let mut enc = CcsdsEncoder::new(CcsdsEncoderConfig::matching(&config)).unwrap();
+    let mut s = 7u64;
+    let mut symbols = Vec::new();
+    enc.encode_wire_bytes(&[0x55; 64], &mut symbols);
+    for k in 0..32u32 {
+        let mut data: Vec<u8> = (0..enc.data_len())
+            .map(|_| xorshift(&mut s) as u8)
+            .collect();
+        data[0] = 0x40;
+        data[2..6].copy_from_slice(&k.to_be_bytes());
+        enc.encode_frame(&data, &mut symbols).unwrap();
+    }
+    enc.encode_wire_bytes(&[0x55; 64], &mut symbols);
+    let soft: Vec<i8> = symbols
+        .iter()
+        .map(|&b| {
+            let noise = (xorshift(&mut s) % 97) as i16 - 48;
+            ((if b == 1 { 40i16 } else { -40 }) + noise).clamp(-127, 127) as i8
+        })
+        .collect();
+    let decoded_bits = (soft.len() / 2) as u64;
+    let mut group = c.benchmark_group("ccsds_decoder");
+    group.throughput(Throughput::Elements(decoded_bits));
+    group.bench_function("meteor_lrpt_32_cadus", |b| {
+        let mut dec = CcsdsDecoder::new(config).unwrap();
+        let mut out = Vec::with_capacity(40);
+        b.iter(|| {
+            dec.reset();
+            out.clear();
+            dec.process(black_box(&soft), &mut out);
+            dec.flush(&mut out);
+            assert_eq!(out.iter().filter(|c| c.rs_ok).count(), 32);
+            black_box(out.len())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_viterbi, bench_rs, bench_ccsds_decoder);
 criterion_main!(benches);

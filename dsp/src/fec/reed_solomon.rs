@@ -270,12 +270,12 @@ impl ReedSolomon {
         let mut to_dual = [0u8; 256];
         let mut from_dual = [0u8; 256];
         let beta_powers: Vec<u8> = (0..8).map(|i| field.pow_alpha(117 * i)).collect();
-        for x in 0..256usize {
+        for (x, slot) in to_dual.iter_mut().enumerate() {
             let mut z = 0u8;
             for (i, &b) in beta_powers.iter().enumerate() {
                 z |= field.trace(field.mul(x as u8, b)) << (7 - i);
             }
-            to_dual[x] = z;
+            *slot = z;
             from_dual[z as usize] = x as u8;
         }
 
@@ -402,14 +402,14 @@ impl ReedSolomon {
         if two_e == 32 {
             let tables: &[[u8; 256]; 32] = self.syndrome_tables[..32].try_into().ok()?;
             for &byte in r.iter() {
-                for k in 0..32 {
-                    s[k] = tables[k][s[k] as usize] ^ byte;
+                for (sk, table) in s.iter_mut().zip(tables.iter()) {
+                    *sk = table[*sk as usize] ^ byte;
                 }
             }
         } else {
             for &byte in r.iter() {
-                for k in 0..two_e {
-                    s[k] = self.syndrome_tables[k][s[k] as usize] ^ byte;
+                for (sk, table) in s.iter_mut().zip(self.syndrome_tables.iter()) {
+                    *sk = table[*sk as usize] ^ byte;
                 }
             }
         }

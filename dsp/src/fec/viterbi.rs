@@ -478,10 +478,8 @@ fn acs_avx2(
     // Sign (of the a+b or a−b term) per butterfly, and which term each lane takes.
     let mut sign_lo = [0i16; 16];
     let mut sign_hi = [0i16; 16];
-    for j in 0..16 {
-        sign_lo[j] = SIGNS.c1[j];
-        sign_hi[j] = SIGNS.c1[j + 16];
-    }
+    sign_lo.copy_from_slice(&SIGNS.c1[..16]);
+    sign_hi.copy_from_slice(&SIGNS.c1[16..]);
     // SAFETY (all loads/stores below): pointers come from arrays of exactly 16 i16.
     let (sign_lo, sign_hi) = unsafe {
         (

@@ -79,11 +79,23 @@ impl PhaseAmbiguity {
 
     /// Corrects an even number of soft symbols (I, Q, I, Q …), appending the result.
     pub fn correct(&self, pairs: &[i8], output: &mut Vec<i8>) {
-        output.reserve(pairs.len());
-        for p in pairs.chunks_exact(2) {
-            let (i, q) = self.correct_pair(p[0], p[1]);
-            output.push(i);
-            output.push(q);
+        // Every case is "take I or Q first, then negate either": (src, sign) per output.
+        let k = self.rotation_quarters % 4;
+        let first_from_q = (k % 2 == 1) != self.swap_iq;
+        let negate_first = if k == 1 || k == 2 { -1i8 } else { 1 };
+        let negate_second = if k == 2 || k == 3 { -1i8 } else { 1 };
+        let base = output.len();
+        let n = pairs.len() & !1;
+        output.resize(base + n, 0);
+        for (out, p) in output[base..]
+            .chunks_exact_mut(2)
+            .zip(pairs.chunks_exact(2))
+        {
+            let i = clamp_soft(p[0]);
+            let q = clamp_soft(p[1]);
+            let (a, b) = if first_from_q { (q, i) } else { (i, q) };
+            out[0] = a * negate_first;
+            out[1] = b * negate_second;
         }
     }
 }
@@ -103,6 +115,22 @@ mod tests {
             let z = num_complex::Complex32::new(i as f32, q as f32)
                 * num_complex::Complex32::i().powu(k as u32);
             assert_eq!(a.correct_pair(i, q), (z.re as i8, z.im as i8));
+        }
+    }
+
+    #[test]
+    fn slice_correction_matches_pairwise() {
+        let input: Vec<i8> = vec![12, -128, 127, 5, -7, 0, 99, -99];
+        for a in PhaseAmbiguity::qpsk_cases() {
+            let mut out = vec![1i8];
+            a.correct(&input, &mut out);
+            let expected: Vec<i8> = std::iter::once(1)
+                .chain(input.chunks(2).flat_map(|p| {
+                    let (i, q) = a.correct_pair(p[0], p[1]);
+                    [i, q]
+                }))
+                .collect();
+            assert_eq!(out, expected, "{a:?}");
         }
     }
 

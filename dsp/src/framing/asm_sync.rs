@@ -124,7 +124,7 @@ impl AsmSync {
             for &(pattern, case) in &self.patterns {
                 // QPSK pairs sit on even indices; a BPSK case fixes the pair parity.
                 let aligned = match self.config.mapping {
-                    SoftMapping::Qpsk => start % 2 == 0,
+                    SoftMapping::Qpsk => start.is_multiple_of(2),
                     SoftMapping::Bpsk => start % 2 == case.symbol_offset as u64,
                 };
                 if !aligned {

@@ -199,7 +199,7 @@ impl CaduDeframer {
                     for &b in &bits[i..i + take] {
                         self.current_byte = (self.current_byte << 1) | ((b ^ invert) & 1);
                         self.bits_in_frame += 1;
-                        if self.bits_in_frame % 8 == 0 {
+                        if self.bits_in_frame.is_multiple_of(8) {
                             self.frame.push(self.current_byte);
                         }
                     }
@@ -246,7 +246,7 @@ impl CaduDeframer {
     fn on_found(&mut self, start: u64, errors: u32, inverted: bool) {
         let relock = self
             .last_grid
-            .is_some_and(|grid| start >= grid && (start - grid) % self.period_bits() == 0);
+            .is_some_and(|grid| start >= grid && (start - grid).is_multiple_of(self.period_bits()));
         self.state = if relock || self.config.confirm_frames <= 1 {
             DeframerState::Synced
         } else {

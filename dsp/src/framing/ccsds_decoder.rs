@@ -47,6 +47,8 @@ const TAIL_PAIRS: u64 = 48;
 /// Symbols the search keeps behind its newest input: a candidate reported later starts
 /// at most one encoded-ASM span back and needs `LEAD_PAIRS` before that.
 const SEARCH_KEEP: usize = (2 * LEAD_PAIRS as usize) + ENCODED_ASM_SPAN + 2;
+/// Symbols scanned between checks for a verifiable candidate while searching.
+const SEARCH_PIECE: usize = 2048;
 
 /// Options of [`CcsdsDecoder`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,7 +370,22 @@ impl CcsdsDecoder {
         None
     }
 
+    /// Scans `symbols` in pieces, so that a lock stops the (costlier) search early; the
+    /// result does not depend on the piece size since candidates are taken in stream order.
     fn run_search(&mut self, symbols: &[i8]) -> Option<Vec<i8>> {
+        let mut rest = symbols;
+        while !rest.is_empty() {
+            let (piece, later) = rest.split_at(rest.len().min(SEARCH_PIECE));
+            rest = later;
+            if let Some(mut replay) = self.search_piece(piece) {
+                replay.extend_from_slice(rest);
+                return Some(replay);
+            }
+        }
+        None
+    }
+
+    fn search_piece(&mut self, symbols: &[i8]) -> Option<Vec<i8>> {
         self.history.extend_from_slice(symbols);
         self.hits.clear();
         self.asm_sync.process(symbols, &mut self.hits);
