@@ -8,6 +8,7 @@ pub mod design;
 pub mod fir_decimator;
 pub mod fir_filter;
 mod kernel;
+pub mod resampler;
 
 #[cfg(test)]
 pub(crate) mod test_rng;
@@ -16,3 +17,4 @@ pub use channelizer::{Channelizer, ChannelizerConfig};
 pub use design::{DesignError, Window};
 pub use fir_decimator::FirDecimator;
 pub use fir_filter::FirFilter;
+pub use resampler::{Resampler, ResamplerConfig};
