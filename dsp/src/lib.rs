@@ -2,3 +2,4 @@
 
 pub mod filter;
 pub mod nco;
+pub mod sync;
