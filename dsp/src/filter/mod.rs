@@ -9,6 +9,7 @@ pub mod fir_decimator;
 pub mod fir_filter;
 mod kernel;
 pub mod window;
+pub mod resampler;
 
 #[cfg(test)]
 pub(crate) mod test_rng;
@@ -17,3 +18,4 @@ pub use channelizer::{Channelizer, ChannelizerConfig};
 pub use design::{DesignError, Window};
 pub use fir_decimator::FirDecimator;
 pub use fir_filter::FirFilter;
+pub use resampler::{Resampler, ResamplerConfig};

@@ -1,0 +1,462 @@
+//! PSK demodulator: complex baseband in, 8-bit soft symbols out.
+
+use num_complex::Complex32;
+
+use crate::filter::design::{invalid, rrc_taps, DesignError};
+use crate::filter::{FirFilter, Resampler, ResamplerConfig};
+use crate::nco::Nco;
+use crate::sync::{
+    Agc, AgcConfig, CarrierSearch, CarrierSearchConfig, Costas, CostasConfig, PskModulation,
+    SymbolSync, SymbolSyncConfig,
+};
+
+/// Samples per symbol the loops run at when the input's rate is outside
+/// [`NATIVE_SPS`]: enough for the cubic interpolator to be accurate across a
+/// roll-off of up to 1 (signal ≤ 0.25 cycles/sample).
+const INTERNAL_SPS: f64 = 4.0;
+
+/// Input rates giving this many samples per symbol are used as they are.
+const NATIVE_SPS: std::ops::RangeInclusive<f64> = 3.5..=8.0;
+
+/// Processing block, in symbols. The carrier frequency is handed from the
+/// Costas loop to the mixer, and lock loss is checked, between blocks; as
+/// blocks are counted from the start of the stream, not from call
+/// boundaries, the output does not depend on the chunking.
+const BLOCK_SYMBOLS: f64 = 512.0;
+
+/// FFT segments averaged by the initial carrier search (8 × 2048 symbols,
+/// 0.23 s at 72 kBd).
+const SEARCH_SEGMENTS: usize = 8;
+
+/// Symbols without lock after which the carrier is searched for again.
+const REACQUIRE_SYMBOLS: u64 = 16_384;
+
+/// A repeated search only moves the mixer if it disagrees with the current
+/// estimate by more than this fraction of the symbol rate (the Costas loop
+/// pulls in smaller errors by itself).
+const RETUNE_MIN_NORM: f64 = 0.002;
+
+/// Soft value of a noise-free symbol on each rail.
+pub const SOFT_AMPLITUDE: f64 = 64.0;
+
+/// Resampler stopband: images and aliases 60 dB down sit far below the noise
+/// of any signal this demodulates.
+const RESAMPLER_STOPBAND_DB: f64 = 60.0;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PskDemodConfig {
+    pub sample_rate_hz: f64,
+    pub symbol_rate_baud: f64,
+    pub modulation: PskModulation,
+    /// Roll-off of the transmitter's root-raised-cosine filter (Meteor-M
+    /// LRPT: 0.6).
+    pub rrc_rolloff: f64,
+    /// The carrier is searched for within ±this of the input's centre.
+    pub carrier_search_hz: f64,
+}
+
+impl PskDemodConfig {
+    /// With the default carrier search range of ±10 kHz.
+    pub fn new(
+        sample_rate_hz: f64,
+        symbol_rate_baud: f64,
+        modulation: PskModulation,
+        rrc_rolloff: f64,
+    ) -> Self {
+        PskDemodConfig {
+            sample_rate_hz,
+            symbol_rate_baud,
+            modulation,
+            rrc_rolloff,
+            carrier_search_hz: 10_000.0,
+        }
+    }
+}
+
+/// A snapshot of the demodulator's state.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PskDemodStatus {
+    /// Carrier frequency relative to the input's centre (mixer + Costas).
+    pub carrier_offset_hz: f64,
+    /// Line-over-median ratio of the last carrier search, and whether it
+    /// stood clear of noise.
+    pub carrier_confidence: f64,
+    pub carrier_detected: bool,
+    /// Carrier searches run so far (the first, plus one per long lock loss).
+    pub carrier_searches: u32,
+    pub locked: bool,
+    /// Index of the symbol at which the current lock began.
+    pub locked_since_symbol: Option<u64>,
+    /// Times lock was lost after having been declared.
+    pub lock_losses: u32,
+    /// Lock detector metric (see [`crate::sync::LockDetector`]).
+    pub lock_metric: f64,
+    /// Es/N0 estimate of the symbols (M2M4), dB.
+    pub snr_db: f64,
+    /// Sample-clock error against the nominal rates, ppm (positive: symbols
+    /// arrive faster than nominal).
+    pub clock_offset_ppm: f64,
+    pub symbols_out: u64,
+}
+
+/// Demodulates BPSK, QPSK or OQPSK from complex baseband to soft symbols.
+///
+/// Chain, and why in this order:
+/// 1. **Resample** to 4 samples per symbol, unless the input already has
+///    3.5–8 (the cubic timing interpolator needs ~4 to be accurate at the
+///    band edge of a roll-off-0.6 signal; fewer loses a fraction of a dB).
+/// 2. **Carrier search** on the first 16 384 symbols (FFT of `x^M`, see
+///    [`CarrierSearch`]), repeated after 16 384 symbols without lock; it sets
+///    an **NCO** that moves the carrier to 0 Hz *before* the matched filter,
+///    so the filter sees the whole signal even at ±10 kHz offset (14 % of
+///    72 kBd).
+/// 3. **RRC matched filter**, then **AGC** on its output, so the level the
+///    loops and soft symbols see is that of the in-band signal plus noise,
+///    not of out-of-band noise or neighbours.
+/// 4. **Symbol timing** (Gardner, [`SymbolSync`]) and the **Costas loop**
+///    ([`Costas`]) run together, symbol by symbol, on the interpolated
+///    samples: timing first, because Gardner's detector does not need the
+///    carrier phase for BPSK/QPSK and is barely affected by the small residual
+///    frequency left after the search; the Costas loop then works on clean
+///    one-sample-per-symbol decisions. For OQPSK the timing detector needs the
+///    carrier phase; it gets the Costas loop's current derotation.
+/// 5. Between blocks the Costas loop's frequency is handed to the NCO, which
+///    keeps the signal centred in the matched filter through Doppler.
+///
+/// Loop bandwidths are fractions of the symbol rate (Costas `B_n·T` = 0.005,
+/// timing 0.004), never tuned per recording.
+///
+/// Output: `i8` soft symbols, I then Q per symbol (BPSK: I only), sign = hard
+/// decision (positive = bit 0), scaled so a noise-free symbol sits at ±64
+/// ([`SOFT_AMPLITUDE`]) from the M2M4 signal-power estimate; ±127 clips. The
+/// phase ambiguity (4-fold for QPSK, 2-fold for BPSK) is left to the frame
+/// synchroniser.
+///
+/// Latency: nothing comes out until the first search has its 16 384 symbols
+/// of input (or [`PskDemod::flush`] is called); then output follows in
+/// blocks of 512 symbols. Output is bit-identical for any chunking of the
+/// input.
+pub struct PskDemod {
+    config: PskDemodConfig,
+    resampler: Option<Resampler>,
+    fs: f64,
+    sps: f64,
+    block: usize,
+    search: CarrierSearch,
+    search_len: usize,
+    acquired: bool,
+    /// Resampled input not yet processed.
+    pending: Vec<Complex32>,
+    /// The last `search_len` processed samples (before the NCO), a ring.
+    recent: Vec<Complex32>,
+    recent_pos: usize,
+    nco: Nco,
+    nco_offset_hz: f64,
+    rrc: FirFilter,
+    agc: Agc,
+    sync: SymbolSync,
+    costas: Costas,
+    prev_on: Option<Complex32>,
+    mixed: Vec<Complex32>,
+    filtered: Vec<Complex32>,
+    status: PskDemodStatus,
+    unlocked_run: u64,
+}
+
+impl std::fmt::Debug for PskDemod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PskDemod")
+            .field("config", &self.config)
+            .field("internal_rate_hz", &self.fs)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+impl PskDemod {
+    pub fn new(config: PskDemodConfig) -> Result<Self, DesignError> {
+        let fs_in = config.sample_rate_hz;
+        let rs = config.symbol_rate_baud;
+        if !(fs_in > 0.0 && fs_in.is_finite()) {
+            return Err(invalid("sample_rate_hz", fs_in, "a finite rate > 0 Hz"));
+        }
+        if !(rs > 0.0 && rs * 2.0 <= fs_in) {
+            return Err(invalid(
+                "symbol_rate_baud",
+                rs,
+                "a rate > 0 with at least 2 samples per symbol at sample_rate_hz",
+            ));
+        }
+        let alpha = config.rrc_rolloff;
+        if !(alpha > 0.0 && alpha <= 1.0) {
+            return Err(invalid("rrc_rolloff", alpha, "a roll-off in (0, 1]"));
+        }
+        if !(config.carrier_search_hz >= 0.0 && config.carrier_search_hz.is_finite()) {
+            return Err(invalid(
+                "carrier_search_hz",
+                config.carrier_search_hz,
+                "a finite range >= 0 Hz",
+            ));
+        }
+        let sps_in = fs_in / rs;
+        let (resampler, fs) = if NATIVE_SPS.contains(&sps_in) {
+            (None, fs_in)
+        } else {
+            let fs = INTERNAL_SPS * rs;
+            let wanted = rs * (1.0 + alpha) / 2.0 + config.carrier_search_hz;
+            let pass = wanted.min(0.45 * fs_in.min(fs));
+            let r = Resampler::new(ResamplerConfig {
+                input_rate_hz: fs_in,
+                output_rate_hz: fs,
+                passband_hz: pass,
+                stopband_db: RESAMPLER_STOPBAND_DB,
+            })?;
+            (Some(r), fs)
+        };
+        let sps = fs / rs;
+        let search = CarrierSearch::new(CarrierSearchConfig {
+            sample_rate_hz: fs,
+            symbol_rate_baud: rs,
+            modulation: config.modulation,
+            rrc_rolloff: alpha,
+            max_offset_hz: config.carrier_search_hz,
+        })?;
+        let search_len = search.min_samples() + (SEARCH_SEGMENTS - 1) * search.segment_len();
+        // Long enough that truncating the RRC costs nothing measurable
+        // (its tails fall off faster the larger the roll-off).
+        let span = ((8.0 / alpha).ceil() as usize).clamp(10, 32);
+        let rrc = FirFilter::new(&rrc_taps(sps, alpha, span)?)?;
+        let mut demod = PskDemod {
+            config,
+            resampler,
+            fs,
+            sps,
+            block: (BLOCK_SYMBOLS * sps).round() as usize,
+            search,
+            search_len,
+            acquired: false,
+            pending: Vec::new(),
+            recent: Vec::with_capacity(search_len),
+            recent_pos: 0,
+            nco: Nco::new(0.0)?,
+            nco_offset_hz: 0.0,
+            rrc,
+            agc: Agc::new(AgcConfig::for_sps(sps))?,
+            sync: SymbolSync::new(SymbolSyncConfig::new(sps, config.modulation, alpha))?,
+            costas: Costas::new(CostasConfig::for_modulation(config.modulation))?,
+            prev_on: None,
+            mixed: Vec::new(),
+            filtered: Vec::new(),
+            status: PskDemodStatus::default(),
+            unlocked_run: 0,
+        };
+        demod.reset();
+        Ok(demod)
+    }
+
+    pub fn config(&self) -> &PskDemodConfig {
+        &self.config
+    }
+
+    /// Rate the loops run at (after resampling).
+    pub fn internal_rate_hz(&self) -> f64 {
+        self.fs
+    }
+
+    /// Samples per symbol the loops run at.
+    pub fn internal_sps(&self) -> f64 {
+        self.sps
+    }
+
+    /// Soft values per symbol in the output (1 for BPSK, 2 otherwise).
+    pub fn soft_per_symbol(&self) -> usize {
+        self.config.modulation.bits_per_symbol()
+    }
+
+    pub fn status(&self) -> PskDemodStatus {
+        let mut s = self.status;
+        s.carrier_offset_hz = self.carrier_offset_hz();
+        s.locked = self.costas.locked();
+        s.lock_metric = self.costas.lock_detector().metric();
+        s.snr_db = self.costas.lock_detector().snr_db();
+        s.clock_offset_ppm = self.sync.clock_offset_ppm();
+        s
+    }
+
+    fn carrier_offset_hz(&self) -> f64 {
+        self.nco_offset_hz + self.costas.frequency_norm() * self.config.symbol_rate_baud
+    }
+
+    /// Back to the state just after `new`.
+    pub fn reset(&mut self) {
+        if let Some(r) = &mut self.resampler {
+            r.reset();
+        }
+        self.acquired = false;
+        self.pending.clear();
+        self.recent.clear();
+        self.recent_pos = 0;
+        self.nco_offset_hz = 0.0;
+        // 0 is finite, so this cannot fail.
+        let _ = self.nco.set_freq_norm(0.0);
+        self.nco.reset();
+        self.rrc.reset();
+        self.agc.reset();
+        self.sync.reset();
+        self.costas.reset();
+        self.prev_on = None;
+        self.status = PskDemodStatus::default();
+        self.unlocked_run = 0;
+    }
+
+    /// Consumes all of `input`, appending soft symbols as they are ready.
+    pub fn process(&mut self, input: &[Complex32], output: &mut Vec<i8>) {
+        match &mut self.resampler {
+            Some(r) => r.process(input, &mut self.pending),
+            None => self.pending.extend_from_slice(input),
+        }
+        self.drain(output, false);
+    }
+
+    /// Processes everything still buffered (end of stream): runs the first
+    /// carrier search on what there is if it has not run yet, and
+    /// demodulates the last partial block.
+    pub fn flush(&mut self, output: &mut Vec<i8>) {
+        self.drain(output, true);
+    }
+
+    fn drain(&mut self, output: &mut Vec<i8>, end: bool) {
+        if !self.acquired {
+            if self.pending.len() < self.search_len && !end {
+                return;
+            }
+            let n = self.pending.len().min(self.search_len);
+            if n >= self.search.min_samples() {
+                let pending = std::mem::take(&mut self.pending);
+                self.run_search(&pending[..n], true);
+                self.pending = pending;
+            }
+            self.acquired = true;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let mut start = 0;
+        while pending.len() - start >= self.block {
+            self.run_block(&pending[start..start + self.block], output);
+            start += self.block;
+        }
+        if end && start < pending.len() {
+            self.run_block(&pending[start..], output);
+            start = pending.len();
+        }
+        self.pending = pending;
+        self.pending.drain(..start);
+    }
+
+    /// Searches `samples` (taken before the mixer) and retunes the mixer.
+    /// The first search always retunes (its estimate is the best guess there
+    /// is); later ones only when they disagree by more than the Costas loop
+    /// pulls in by itself.
+    fn run_search(&mut self, samples: &[Complex32], first: bool) {
+        let Ok(est) = self.search.search(samples) else {
+            return;
+        };
+        self.status.carrier_searches += 1;
+        self.status.carrier_confidence = est.confidence;
+        self.status.carrier_detected = est.detected;
+        let rs = self.config.symbol_rate_baud;
+        let moved = (est.offset_hz - self.carrier_offset_hz()).abs() > RETUNE_MIN_NORM * rs;
+        if first || moved {
+            self.set_nco(est.offset_hz);
+            self.costas.set_frequency_norm(0.0);
+        }
+    }
+
+    fn set_nco(&mut self, offset_hz: f64) {
+        // Finite by construction (search results and loop frequencies are).
+        if self.nco.set_freq_norm(-offset_hz / self.fs).is_ok() {
+            self.nco_offset_hz = offset_hz;
+        }
+    }
+
+    fn remember(&mut self, block: &[Complex32]) {
+        for &x in block {
+            if self.recent.len() < self.search_len {
+                self.recent.push(x);
+            } else {
+                self.recent[self.recent_pos] = x;
+            }
+            self.recent_pos = (self.recent_pos + 1) % self.search_len;
+        }
+    }
+
+    fn run_block(&mut self, block: &[Complex32], output: &mut Vec<i8>) {
+        self.remember(block);
+        self.mixed.clear();
+        self.nco.mix(block, &mut self.mixed);
+        self.filtered.clear();
+        self.rrc.process(&self.mixed, &mut self.filtered);
+        self.agc.process_in_place(&mut self.filtered);
+
+        let filtered = std::mem::take(&mut self.filtered);
+        let mut pos = 0;
+        let oqpsk = self.config.modulation == PskModulation::Oqpsk;
+        while let Some(strobe) = self.sync.next_strobe(&filtered, &mut pos) {
+            self.sync.update(self.costas.derotation());
+            let symbol = if oqpsk {
+                // Symbol k pairs its on-time I with the Q half a symbol
+                // later, i.e. with the mid strobe that precedes on-time k+1.
+                let Some(prev) = self.prev_on.replace(strobe.on_time) else {
+                    continue;
+                };
+                self.costas.step(prev, strobe.mid)
+            } else {
+                self.costas.step(strobe.on_time, strobe.on_time)
+            };
+            self.emit(symbol, output);
+        }
+        self.filtered = filtered;
+
+        // Hand the tracked frequency to the mixer (see the type's docs).
+        let residual_hz = self.costas.frequency_norm() * self.config.symbol_rate_baud;
+        if residual_hz != 0.0 {
+            self.set_nco(self.nco_offset_hz + residual_hz);
+            self.costas.set_frequency_norm(0.0);
+        }
+        if self.unlocked_run >= REACQUIRE_SYMBOLS && self.recent.len() == self.search_len {
+            let mut ordered = Vec::with_capacity(self.search_len);
+            ordered.extend_from_slice(&self.recent[self.recent_pos..]);
+            ordered.extend_from_slice(&self.recent[..self.recent_pos]);
+            self.run_search(&ordered, false);
+            self.unlocked_run = 0;
+        }
+    }
+
+    fn emit(&mut self, symbol: Complex32, output: &mut Vec<i8>) {
+        let det = self.costas.lock_detector();
+        let bpsk = self.config.modulation == PskModulation::Bpsk;
+        let rails = if bpsk { 1.0 } else { 2.0 };
+        // Per-rail signal amplitude from M2M4; while that says "no signal"
+        // fall back to a fraction of the total, so noise still fills the range.
+        let signal = det.signal_power().max(0.1 * det.total_power());
+        let amp = (signal / rails).sqrt();
+        let scale = if amp > 0.0 { SOFT_AMPLITUDE / amp } else { 0.0 };
+        let q = |v: f32| (v as f64 * scale).round().clamp(-127.0, 127.0) as i8;
+        output.push(q(symbol.re));
+        if !bpsk {
+            output.push(q(symbol.im));
+        }
+        let n = self.status.symbols_out;
+        if self.costas.locked() {
+            if self.status.locked_since_symbol.is_none() {
+                self.status.locked_since_symbol = Some(n);
+            }
+            self.unlocked_run = 0;
+        } else {
+            if self.status.locked_since_symbol.take().is_some() {
+                self.status.lock_losses += 1;
+            }
+            self.unlocked_run += 1;
+        }
+        self.status.symbols_out = n + 1;
+    }
+}

@@ -1,0 +1,10 @@
+//! Signal generation for tests, benchmarks and synthetic scenes: modulators
+//! and channel models. Everything is seeded and deterministic.
+
+pub mod channel;
+pub mod gaussian_noise;
+pub mod psk_mod;
+
+pub use channel::{Channel, ChannelConfig};
+pub use gaussian_noise::GaussianNoise;
+pub use psk_mod::{PskMod, PskModConfig};
