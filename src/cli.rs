@@ -4,7 +4,11 @@ use crate::chain::{self, Chunk, Product, RunOptions, SampleStage};
 use crate::error::{Error, Result};
 use crate::frontend::{print_json, watch, FrontEnd};
 use crate::io::{self, Overrides, RecordingInfo, SampleFormat, SampleSink, SinkSpec};
+use crate::levels::{unpack_hard, ByteSource, Level};
 use crate::pipelines::channel::{ChannelConfig, ChannelStage};
+use crate::pipelines::meteor_lrpt::{
+    DumpTo, MeteorBackend, MeteorStage, MeteorSummary, CADU_BYTES, VCDU_BYTES,
+};
 use crate::pipelines::spectrum::{fft_size_for, SpectrumStage};
 use crate::pipelines::waterfall::{Colormap, WaterfallConfig, WaterfallStage};
 use crate::pipelines::{self, PIPELINES};
@@ -176,6 +180,17 @@ struct DecodeArgs {
         help_heading = "waterfall"
     )]
     db_max: Option<f32>,
+
+    /// meteor-lrpt: level of the input (default: from the extension — .s soft, .hard,
+    /// .cadu, .vcdu — else baseband I/Q).
+    #[arg(long, value_enum, help_heading = "meteor-lrpt")]
+    from: Option<Level>,
+    /// meteor-lrpt: also write every intermediate level (soft symbols, CADUs) into DIR.
+    #[arg(long, value_name = "DIR", help_heading = "meteor-lrpt")]
+    dump: Option<PathBuf>,
+    /// meteor-lrpt: search for the carrier within ± this many Hz of the centre.
+    #[arg(long, value_parser = parse_si, default_value = "10k", help_heading = "meteor-lrpt")]
+    carrier_search: f64,
 
     /// channel: centre of the channel relative to the recording's centre, in Hz.
     #[arg(long, value_parser = parse_si, allow_negative_numbers = true, conflicts_with = "tune", help_heading = "channel")]
@@ -504,10 +519,24 @@ fn decode(a: DecodeArgs) -> Result<bool> {
             names.join(", ")
         )));
     };
+    if pipeline.name == "meteor-lrpt" {
+        let level = a
+            .from
+            .or_else(|| Level::from_path(&a.file))
+            .unwrap_or(Level::Baseband);
+        if level != Level::Baseband {
+            return decode_meteor_frames(&a, level);
+        }
+    } else if let Some(level) = a.from.filter(|l| *l != Level::Baseband) {
+        return Err(Error::Usage(format!(
+            "the {} pipeline takes I/Q samples, not --from {level:?}",
+            pipeline.name
+        )));
+    }
     let source = io::open_source(&a.file, &a.source.overrides())?;
     let meta = source.info().clone();
     std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
-    let stem = product_stem(&a.file);
+    let stem = timed_stem(&a.file, meta.start_time);
     let stage: Box<dyn SampleStage> = match pipeline.name {
         "waterfall" => {
             let cfg = WaterfallConfig {
@@ -544,6 +573,19 @@ fn decode(a: DecodeArgs) -> Result<bool> {
             let path = a.output.join(format!("{stem}.channel.sigmf-meta"));
             Box::new(ChannelStage::new(&cfg, &meta, path)?)
         }
+        "meteor-lrpt" => {
+            let dump = a.dump.clone().map(|dir| DumpTo {
+                dir,
+                stem: stem.clone(),
+            });
+            Box::new(MeteorStage::new(
+                meta.sample_rate_hz,
+                a.carrier_search,
+                a.output.clone(),
+                stem.clone(),
+                dump,
+            )?)
+        }
         other => unreachable!("pipeline {other} is listed but not built"),
     };
     let running = chain::start(source, stage, run_options(&a.run), StatusBoard::new());
@@ -556,8 +598,159 @@ fn decode(a: DecodeArgs) -> Result<bool> {
     )?;
     if !a.run.json {
         print_summary(&report);
+        if pipeline.name == "meteor-lrpt" {
+            if let Some(st) = report.stages.iter().find(|s| s.stage == "meteor-lrpt") {
+                print_meteor_status(st);
+            }
+        }
     }
     Ok(report.interrupted)
+}
+
+/// The product name: the input's stem, plus the pass time when it is known.
+fn timed_stem(path: &str, start: Option<DateTime<Utc>>) -> String {
+    let stem = product_stem(path);
+    match start {
+        Some(t) => format!("{stem}.{}", t.format("%Y-%m-%dT%H%M%SZ")),
+        None => stem,
+    }
+}
+
+fn print_meteor_status(st: &StageStatus) {
+    let v = |k: &str| st.value(k).unwrap_or(0.0);
+    eprintln!(
+        "meteor-lrpt: {} ({}), carrier {:+.0} Hz, SNR {:.1} dB",
+        st.state,
+        st.text.get("mode").map_or("no mode synced", String::as_str),
+        v("carrier_offset_hz"),
+        v("snr_db")
+    );
+    eprintln!(
+        "  CADUs {} total, {} RS-valid ({} corrected), {} RS-failed; Viterbi BER {:.2e}",
+        v("cadus"),
+        v("cadus_rs_ok"),
+        v("cadus_rs_corrected"),
+        v("cadus_rs_failed"),
+        v("viterbi_ber")
+    );
+    let lines: Vec<String> = st
+        .values
+        .iter()
+        .filter_map(|(k, n)| {
+            k.strip_prefix("lines_apid_")
+                .map(|a| format!("APID {a}: {n} lines"))
+        })
+        .collect();
+    if !lines.is_empty() {
+        eprintln!("  {}", lines.join(", "));
+    }
+}
+
+fn print_meteor_summary(s: &MeteorSummary) {
+    eprintln!(
+        "meteor-lrpt: {}; CADUs {} total, {} RS-valid ({} corrected), {} RS-failed; Viterbi BER {:.2e}",
+        s.mode.as_deref().unwrap_or("no mode synced"),
+        s.cadus_total,
+        s.cadus_rs_ok,
+        s.cadus_rs_corrected,
+        s.cadus_rs_failed,
+        s.viterbi_ber
+    );
+    if !s.image_lines.is_empty() {
+        let lines: Vec<String> = s
+            .image_lines
+            .iter()
+            .map(|(a, n)| format!("APID {a}: {n} lines"))
+            .collect();
+        eprintln!("  {}", lines.join(", "));
+    }
+}
+
+/// `meteor-lrpt` above baseband: soft symbols, hard bits, CADUs or VCDUs. Decoding
+/// these is fast, so it runs on this thread.
+fn decode_meteor_frames(a: &DecodeArgs, level: Level) -> Result<bool> {
+    let mut src = ByteSource::open(&a.file)?;
+    let stem = timed_stem(&a.file, a.source.start);
+    let dump = a.dump.clone().map(|dir| DumpTo {
+        dir,
+        stem: stem.clone(),
+    });
+    let streams: &[&str] = match level {
+        Level::Soft | Level::Hard => &["input"],
+        _ => &[],
+    };
+    let mut backend = MeteorBackend::new(streams, dump)?;
+    let stop = stop_flag();
+    let started = std::time::Instant::now();
+    let (mut bytes, mut soft, mut carry) = (Vec::new(), Vec::new(), Vec::new());
+    let frame = match level {
+        Level::Cadu => CADU_BYTES,
+        _ => VCDU_BYTES,
+    };
+    let mut interrupted = false;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            interrupted = true;
+            break;
+        }
+        bytes.clear();
+        if src.read(&mut bytes, 1 << 16)? == 0 {
+            break;
+        }
+        match level {
+            Level::Soft => {
+                soft.clear();
+                soft.extend(bytes.iter().map(|&b| b as i8));
+                backend.push_soft(0, &soft)?;
+            }
+            Level::Hard => {
+                soft.clear();
+                unpack_hard(&bytes, &mut soft);
+                backend.push_soft(0, &soft)?;
+            }
+            Level::Cadu | Level::Vcdu => {
+                carry.extend_from_slice(&bytes);
+                let whole = carry.len() / frame * frame;
+                for f in carry[..whole].chunks(frame) {
+                    if level == Level::Cadu {
+                        backend.push_cadu(f)?;
+                    } else {
+                        backend.push_vcdu(f);
+                    }
+                }
+                carry.drain(..whole);
+            }
+            Level::Baseband => unreachable!("baseband goes through the sample chain"),
+        }
+    }
+    if !carry.is_empty() && !interrupted {
+        eprintln!(
+            "downlink: {}: the last {} bytes are not a whole {}-byte frame; ignored",
+            a.file,
+            carry.len(),
+            frame
+        );
+    }
+    std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
+    let (products, summary) = backend.finish(&a.output, &stem)?;
+    if a.run.json {
+        print_json(&json!({
+            "type": "summary",
+            "file": a.file,
+            "level": level,
+            "bytes": src.bytes_read,
+            "elapsed_s": started.elapsed().as_secs_f64(),
+            "interrupted": interrupted,
+            "meteor": summary,
+            "products": products,
+        }));
+    } else {
+        print_meteor_summary(&summary);
+        for p in &products {
+            println!("{}  {}  {}", p.kind, p.path.display(), p.description);
+        }
+    }
+    Ok(interrupted)
 }
 
 fn print_summary(r: &chain::RunReport) {

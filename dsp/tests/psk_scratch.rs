@@ -1,6 +1,6 @@
 mod psk_common;
-use psk_common::*;
 use downlink_dsp::sync::PskModulation;
+use psk_common::*;
 #[test]
 fn scratch() {
     for (rate, ebn0) in [(288e3, 6.8), (150e3, 6.8), (1.024e6, 6.8)] {
@@ -13,6 +13,13 @@ fn scratch() {
         let (soft, st) = demodulate(s.demod_config(), &x, 1 << 16);
         let t2 = t0.elapsed();
         let (e, n) = count_errors(s.modulation, &bits, &soft, 20000);
-        eprintln!("rate {rate}: tx {:?} demod {:?} ber {} theory {} status {:?}", t1, t2 - t1, e as f64 / n as f64, ber_theory(ebn0), st);
+        eprintln!(
+            "rate {rate}: tx {:?} demod {:?} ber {} theory {} status {:?}",
+            t1,
+            t2 - t1,
+            e as f64 / n as f64,
+            ber_theory(ebn0),
+            st
+        );
     }
 }

@@ -8,8 +8,8 @@ pub mod design;
 pub mod fir_decimator;
 pub mod fir_filter;
 mod kernel;
-pub mod window;
 pub mod resampler;
+pub mod window;
 
 #[cfg(test)]
 pub(crate) mod test_rng;

@@ -106,7 +106,11 @@ impl CarrierSearch {
             ));
         }
         if !(0.0..=1.0).contains(&config.rrc_rolloff) {
-            return Err(invalid("rrc_rolloff", config.rrc_rolloff, "a roll-off in [0, 1]"));
+            return Err(invalid(
+                "rrc_rolloff",
+                config.rrc_rolloff,
+                "a roll-off in [0, 1]",
+            ));
         }
         let m = config.modulation.order() as f64;
         if !(config.max_offset_hz >= 0.0 && m * config.max_offset_hz < fs / 2.0) {
@@ -351,7 +355,6 @@ mod tests {
                     e.offset_hz
                 );
                 assert!(e.detected, "{m} {offset}: confidence {}", e.confidence);
-                
             }
         }
     }

@@ -195,7 +195,13 @@ mod tests {
     use crate::filter::test_rng::TestRng;
 
     /// `rot` in radians, `spin` in cycles per symbol.
-    fn qpsk_symbols(rng: &mut TestRng, n: usize, es_n0_db: f64, rot: f64, spin: f64) -> Vec<Complex32> {
+    fn qpsk_symbols(
+        rng: &mut TestRng,
+        n: usize,
+        es_n0_db: f64,
+        rot: f64,
+        spin: f64,
+    ) -> Vec<Complex32> {
         let noise = rng.complex_noise(n, 10f64.powf(-es_n0_db / 10.0));
         (0..n)
             .map(|k| {
@@ -204,7 +210,10 @@ mod tests {
                     if bits & 1 == 0 { 1.0 } else { -1.0 },
                     if bits & 2 == 0 { 1.0 } else { -1.0 },
                 ) * std::f32::consts::FRAC_1_SQRT_2;
-                s * Complex32::from_polar(1.0, (rot + std::f64::consts::TAU * spin * k as f64) as f32) + noise[k]
+                s * Complex32::from_polar(
+                    1.0,
+                    (rot + std::f64::consts::TAU * spin * k as f64) as f32,
+                ) + noise[k]
             })
             .collect()
     }
@@ -213,13 +222,22 @@ mod tests {
     fn qpsk_metric_and_snr_follow_theory() {
         let mut rng = TestRng::new(21);
         for es_n0_db in [1.0, 3.0, 10.0, 20.0] {
-            let mut d = LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
+            let mut d =
+                LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
             let z = qpsk_symbols(&mut rng, 20_000, es_n0_db, 0.0, 0.0);
             d.process(&z);
             let rho = 10f64.powf(es_n0_db / 10.0);
             let expect = rho * rho / (rho * rho + 4.0 * rho + 2.0);
-            assert!((d.metric() - expect).abs() < 0.06, "{es_n0_db} dB: metric {} vs {expect}", d.metric());
-            assert!((d.snr_db() - es_n0_db).abs() < 0.8, "{es_n0_db} dB: SNR {}", d.snr_db());
+            assert!(
+                (d.metric() - expect).abs() < 0.06,
+                "{es_n0_db} dB: metric {} vs {expect}",
+                d.metric()
+            );
+            assert!(
+                (d.snr_db() - es_n0_db).abs() < 0.8,
+                "{es_n0_db} dB: SNR {}",
+                d.snr_db()
+            );
             assert!(d.locked(), "{es_n0_db} dB");
         }
     }
@@ -228,12 +246,14 @@ mod tests {
     fn spinning_or_noise_only_never_locks() {
         let mut rng = TestRng::new(22);
         for spin in [0.01, 0.003, -0.05] {
-            let mut d = LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
+            let mut d =
+                LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
             for z in qpsk_symbols(&mut rng, 50_000, 20.0, 0.3, spin) {
                 assert!(!d.update(z), "spin {spin}: metric {}", d.metric());
             }
         }
-        let mut d = LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Bpsk)).unwrap();
+        let mut d =
+            LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Bpsk)).unwrap();
         for z in rng.complex_noise(100_000, 1.0) {
             assert!(!d.update(z), "noise: metric {}", d.metric());
         }
@@ -252,7 +272,8 @@ mod tests {
                 })
                 .collect()
         };
-        let mut d = LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Bpsk)).unwrap();
+        let mut d =
+            LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Bpsk)).unwrap();
         d.process(&make(&mut rng, 0.0));
         assert!((d.metric() - 10.0 / 11.0).abs() < 0.03, "{}", d.metric());
         assert!(d.locked());
