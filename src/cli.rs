@@ -362,8 +362,11 @@ fn display_name(path: &str) -> String {
 /// The stem product names start with: the input's name without its recording extensions.
 fn product_stem(path: &str) -> String {
     let mut name = display_name(path);
+    if let Some(s) = name.strip_suffix(".gz") {
+        name = s.to_string();
+    }
     for ext in [
-        ".gz",
+        ".vcdu892.bin",
         ".sigmf-meta",
         ".sigmf-data",
         ".sigmf",
@@ -375,9 +378,15 @@ fn product_stem(path: &str) -> String {
         ".cf32",
         ".iq",
         ".bin",
+        ".soft",
+        ".hard",
+        ".cadu",
+        ".vcdu",
+        ".s",
     ] {
         if let Some(s) = name.strip_suffix(ext) {
             name = s.to_string();
+            break;
         }
     }
     if name.is_empty() {
@@ -909,6 +918,11 @@ mod tests {
         assert_eq!(product_stem("/x/aausat.raw.gz"), "aausat");
         assert_eq!(product_stem("pass.sigmf-meta"), "pass");
         assert_eq!(product_stem("-"), "stdin");
+        assert_eq!(
+            product_stem("a/meteorDuplicates.vcdu892.bin"),
+            "meteorDuplicates"
+        );
+        assert_eq!(product_stem("8bitsoft.s"), "8bitsoft");
     }
 
     #[test]

@@ -214,7 +214,7 @@ impl MeteorBackend {
             .get_or_insert(cadu.symbol_index);
         if let Some(f) = self.cadu_dump.as_mut() {
             f.write_all(&ASM)
-                .and_then(|_| f.write_all(&cadu.data[..cadu.data_len]))
+                .and_then(|_| f.write_all(&cadu.data))
                 .map_err(|e| Error::output(f.path(), e))?;
         }
         self.push_vcdu(cadu.vcdu());
