@@ -228,8 +228,10 @@ struct ConvertArgs {
 
 #[derive(Args, Debug)]
 struct SynthArgs {
-    /// What to synthesise: `scene` (a UHF band with an FSK beacon and two carriers).
-    #[arg(value_parser = ["scene"])]
+    /// What to synthesise: `scene` (a UHF band with an FSK beacon and two carriers) or
+    /// `meteor-lrpt` (a Meteor-M LRPT pass through the whole transmit chain and a
+    /// channel model).
+    #[arg(value_parser = ["scene", "meteor-lrpt"])]
     what: String,
     /// Output file; its extension picks the container (default SigMF, ci16).
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -243,6 +245,24 @@ struct SynthArgs {
     /// Sample format of the output (default cs16).
     #[arg(long, value_parser = parse_format, default_value = "cs16")]
     to_format: SampleFormat,
+    /// meteor-lrpt: Es/N0 in dB (default 9).
+    #[arg(long, allow_negative_numbers = true)]
+    es_n0: Option<f64>,
+    /// meteor-lrpt: carrier offset at the start, Hz (default +2.5k).
+    #[arg(long, value_parser = parse_si, allow_negative_numbers = true)]
+    carrier: Option<f64>,
+    /// meteor-lrpt: Doppler rate, Hz/s (default −20).
+    #[arg(long, allow_negative_numbers = true)]
+    doppler: Option<f64>,
+    /// meteor-lrpt: receiver sample-clock error, ppm (default +30).
+    #[arg(long, allow_negative_numbers = true)]
+    ppm: Option<f64>,
+    /// meteor-lrpt: modulation and symbol rate: oqpsk72k (default), qpsk72k, oqpsk80k is not synthesised.
+    #[arg(long, value_parser = ["oqpsk72k", "qpsk72k"])]
+    mode: Option<String>,
+    /// Seed of the noise (same seed, same bytes).
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 /// Parses "2.4M", "240k", "1.5G", "48000", "-12.5k", "1e6".
@@ -816,6 +836,9 @@ impl SampleStage for ConvertStage {
 }
 
 fn synth(a: SynthArgs) -> Result<bool> {
+    if a.what == "meteor-lrpt" {
+        return synth_lrpt(a);
+    }
     let mut scene = crate::synth::reference_scene();
     if let Some(rate) = a.rate {
         scene.sample_rate_hz = rate;
@@ -829,6 +852,49 @@ fn synth(a: SynthArgs) -> Result<bool> {
         scene.total_samples = Some((3.0 * scene.sample_rate_hz).round() as u64);
     }
     let source = crate::synth::SceneSource::new(scene)?;
+    let run = RunArgs {
+        json: false,
+        realtime: false,
+        chunk: 65536,
+    };
+    write_recording(
+        Box::new(source),
+        &a.output,
+        Some(a.to_format),
+        &run,
+        "synth",
+    )
+}
+
+fn synth_lrpt(a: SynthArgs) -> Result<bool> {
+    use crate::synth::lrpt::{LrptSource, LrptSynthConfig};
+    let mut cfg = LrptSynthConfig::default();
+    if let Some(v) = a.rate {
+        cfg.sample_rate_hz = v;
+    }
+    if let Some(v) = a.seconds {
+        cfg.seconds = v;
+    }
+    if let Some(v) = a.es_n0 {
+        cfg.es_n0_db = v;
+    }
+    if let Some(v) = a.carrier {
+        cfg.carrier_offset_hz = v;
+    }
+    if let Some(v) = a.doppler {
+        cfg.doppler_rate_hz_per_s = v;
+    }
+    if let Some(v) = a.ppm {
+        cfg.clock_offset_ppm = v;
+    }
+    if let Some(v) = a.seed {
+        cfg.seed = v;
+    }
+    if a.mode.as_deref() == Some("qpsk72k") {
+        cfg.modulation = downlink_dsp::sync::PskModulation::Qpsk;
+        cfg.differential = false;
+    }
+    let source = LrptSource::new(cfg)?;
     let run = RunArgs {
         json: false,
         realtime: false,

@@ -22,6 +22,7 @@ use downlink_dsp::demod::psk_demod::{PskDemod, PskDemodConfig};
 use downlink_dsp::fec::{ReedSolomon, ReedSolomonConfig};
 use downlink_dsp::framing::{Cadu, CcsdsDecoder, CcsdsDecoderConfig, CcsdsStats};
 use downlink_dsp::sync::PskModulation;
+use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,8 @@ use std::path::{Path, PathBuf};
 pub const ASM: [u8; 4] = [0x1A, 0xCF, 0xFC, 0x1D];
 pub const CADU_BYTES: usize = 1024;
 pub const VCDU_BYTES: usize = 892;
+/// Frames a candidate may hold back before the mode is chosen.
+const MAX_PENDING: usize = 64;
 
 /// One way the soft symbols may be coded.
 struct Candidate {
@@ -37,6 +40,9 @@ struct Candidate {
     decoder: CcsdsDecoder,
     scratch: Vec<i8>,
     rs_ok: u64,
+    /// CADUs held back until a mode is chosen, so that a wrong candidate's failures
+    /// are never counted. Bounded: a mode is chosen at its third good frame.
+    pending: VecDeque<Cadu>,
 }
 
 impl Candidate {
@@ -47,6 +53,7 @@ impl Candidate {
             decoder: CcsdsDecoder::new(config).map_err(|e| Error::Internal(e.to_string()))?,
             scratch: Vec::new(),
             rs_ok: 0,
+            pending: VecDeque::new(),
         })
     }
 
@@ -185,17 +192,40 @@ impl MeteorBackend {
             let candidate = &mut self.streams[stream].candidates[i];
             candidate.process(soft, &mut cadus);
             candidate.rs_ok += cadus.iter().filter(|c| c.rs_ok).count() as u64;
-            // The first candidate to deliver three good frames is the mode; the others
-            // stop. Until then frames go out from whichever candidate made them.
-            if self.chosen.is_none() && candidate.rs_ok >= 3 {
-                self.summary.mode = Some(candidate.name.to_string());
-                self.chosen = Some((stream, i));
+            if self.chosen.is_some() {
+                for cadu in cadus.drain(..) {
+                    self.take_cadu(&cadu)?;
+                }
+                continue;
             }
-            for cadu in cadus.drain(..) {
-                self.take_cadu(&cadu)?;
+            candidate.pending.extend(cadus.drain(..));
+            while candidate.pending.len() > MAX_PENDING {
+                candidate.pending.pop_front();
+            }
+            // The first candidate to deliver three good frames is the mode; the others
+            // stop and what they made is dropped.
+            if candidate.rs_ok >= 3 {
+                self.choose(stream, i)?;
             }
         }
         self.cadus = cadus;
+        Ok(())
+    }
+
+    /// Makes (stream, candidate) the mode and releases its held-back frames.
+    fn choose(&mut self, stream: usize, candidate: usize) -> Result<()> {
+        self.chosen = Some((stream, candidate));
+        let c = &mut self.streams[stream].candidates[candidate];
+        self.summary.mode = Some(c.name.to_string());
+        let held: Vec<Cadu> = c.pending.drain(..).collect();
+        for cadu in &held {
+            self.take_cadu(cadu)?;
+        }
+        for s in &mut self.streams {
+            for c in &mut s.candidates {
+                c.pending.clear();
+            }
+        }
         Ok(())
     }
 
@@ -273,6 +303,36 @@ impl MeteorBackend {
         }
         self.flushed = true;
         let mut cadus = Vec::new();
+        // Flush every candidate still in the race into its held-back frames, then
+        // settle the race: the candidate with the most good frames wins (ties go to
+        // the first tried), as long as it has any.
+        if self.chosen.is_none() {
+            for stream in &mut self.streams {
+                for c in &mut stream.candidates {
+                    cadus.clear();
+                    c.decoder.flush(&mut cadus);
+                    c.rs_ok += cadus.iter().filter(|x| x.rs_ok).count() as u64;
+                    c.pending.extend(cadus.drain(..));
+                }
+            }
+            let best = self
+                .streams
+                .iter()
+                .enumerate()
+                .flat_map(|(s, st)| {
+                    st.candidates
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, c)| (s, i, c.rs_ok))
+                })
+                .filter(|&(_, _, ok)| ok > 0)
+                .max_by_key(|&(s, i, ok)| (ok, std::cmp::Reverse((s, i))));
+            if let Some((s, i, _)) = best {
+                self.choose(s, i)?;
+            }
+            self.finish_packets();
+            return Ok(());
+        }
         for s in 0..self.streams.len() {
             for i in 0..self.streams[s].candidates.len() {
                 if self.chosen.is_some_and(|c| c != (s, i)) {
@@ -285,6 +345,12 @@ impl MeteorBackend {
                 }
             }
         }
+        self.finish_packets();
+        Ok(())
+    }
+
+    /// End of frames: the reassembler's last packet, the totals.
+    fn finish_packets(&mut self) {
         self.packets.clear();
         self.reassembler.finish(&mut self.packets);
         self.image.process(&self.packets);
@@ -297,7 +363,6 @@ impl MeteorBackend {
             let lines = self.image.height(&[apid]);
             self.summary.image_lines.push((apid, lines));
         }
-        Ok(())
     }
 
     /// Flushes, writes the images and telemetry, and renames every product into place.
