@@ -31,6 +31,12 @@ const SEARCH_SEGMENTS: usize = 8;
 /// Symbols without lock after which the carrier is searched for again.
 const REACQUIRE_SYMBOLS: u64 = 16_384;
 
+/// Weight of the earlier spectra in a repeated search: the searches made
+/// while lock is missing integrate over about 4 × 16 384 symbols (1 s at
+/// 72 kBd), so a signal fading in is found at a lower SNR than one search
+/// could (see [`CarrierSearch::search_more`]).
+const SEARCH_MEMORY: f64 = 0.75;
+
 /// A repeated search only moves the mixer if it disagrees with the current
 /// estimate by more than this fraction of the symbol rate (the Costas loop
 /// pulls in smaller errors by itself).
@@ -357,7 +363,8 @@ impl PskDemod {
     /// is); later ones only when they disagree by more than the Costas loop
     /// pulls in by itself.
     fn run_search(&mut self, samples: &[Complex32], first: bool) {
-        let Ok(est) = self.search.search(samples) else {
+        let keep = if first { 0.0 } else { SEARCH_MEMORY };
+        let Ok(est) = self.search.search_more(samples, keep) else {
             return;
         };
         self.status.carrier_searches += 1;
@@ -449,6 +456,8 @@ impl PskDemod {
         if self.costas.locked() {
             if self.status.locked_since_symbol.is_none() {
                 self.status.locked_since_symbol = Some(n);
+                // The next loss starts a fresh search history.
+                self.search.forget();
             }
             self.unlocked_run = 0;
         } else {
