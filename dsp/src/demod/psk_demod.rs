@@ -99,8 +99,8 @@ pub struct PskDemodStatus {
     pub lock_metric: f64,
     /// Es/N0 estimate of the symbols (M2M4), dB.
     pub snr_db: f64,
-    /// Sample-clock error against the nominal rates, ppm (positive: symbols
-    /// arrive faster than nominal).
+    /// Sample-clock error against the nominal rates, ppm (positive: the
+    /// receiver's clock runs fast, taking more samples per symbol).
     pub clock_offset_ppm: f64,
     pub symbols_out: u64,
 }
