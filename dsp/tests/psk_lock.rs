@@ -44,6 +44,7 @@ fn locks_within_5000_symbols_at_3_db_across_offsets_rates_and_clock_errors() {
             let (e, n) = count_errors(s.modulation, &bits, &soft, since as usize);
             let ber = e as f64 / n as f64;
             let loss = eb_n0() - eb_n0_for_ber(ber);
+            eprintln!("{tag}: BER {ber:.4} after lock, {loss:.2} dB from theory");
             assert!(loss.abs() < 0.5, "{tag}: BER {ber:.4} is {loss:.2} dB from theory");
         }
     }

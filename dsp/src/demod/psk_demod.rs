@@ -100,7 +100,8 @@ pub struct PskDemodStatus {
     /// Es/N0 estimate of the symbols (M2M4), dB.
     pub snr_db: f64,
     /// Sample-clock error against the nominal rates, ppm (positive: the
-    /// receiver's clock runs fast, taking more samples per symbol).
+    /// receiver's clock runs fast, taking more samples per symbol), averaged
+    /// over about 10 000 symbols.
     pub clock_offset_ppm: f64,
     pub symbols_out: u64,
 }
@@ -167,6 +168,8 @@ pub struct PskDemod {
     filtered: Vec<Complex32>,
     status: PskDemodStatus,
     unlocked_run: u64,
+    /// Block-averaged clock error (the loop's own estimate is noisy).
+    clock_ppm: Option<f64>,
 }
 
 impl std::fmt::Debug for PskDemod {
@@ -255,6 +258,7 @@ impl PskDemod {
             filtered: Vec::new(),
             status: PskDemodStatus::default(),
             unlocked_run: 0,
+            clock_ppm: None,
         };
         demod.reset();
         Ok(demod)
@@ -285,7 +289,7 @@ impl PskDemod {
         s.locked = self.costas.locked();
         s.lock_metric = self.costas.lock_detector().metric();
         s.snr_db = self.costas.lock_detector().snr_db();
-        s.clock_offset_ppm = self.sync.clock_offset_ppm();
+        s.clock_offset_ppm = self.clock_ppm.unwrap_or(0.0);
         s
     }
 
@@ -313,6 +317,7 @@ impl PskDemod {
         self.prev_on = None;
         self.status = PskDemodStatus::default();
         self.unlocked_run = 0;
+        self.clock_ppm = None;
     }
 
     /// Consumes all of `input`, appending soft symbols as they are ready.
@@ -422,6 +427,13 @@ impl PskDemod {
             self.emit(symbol, output);
         }
         self.filtered = filtered;
+
+        // About 20 blocks (10 000 symbols) of averaging.
+        let ppm = self.sync.clock_offset_ppm();
+        self.clock_ppm = Some(match self.clock_ppm {
+            Some(avg) => avg + 0.05 * (ppm - avg),
+            None => ppm,
+        });
 
         // Hand the tracked frequency to the mixer (see the type's docs).
         let residual_hz = self.costas.frequency_norm() * self.config.symbol_rate_baud;
