@@ -37,7 +37,11 @@ fn check<B, T: PartialEq + std::fmt::Debug, U: Clone, S: PartialEq + std::fmt::D
                 reference = Some((out, st));
             }
             Some((r, rs)) => {
-                assert_eq!(r.len(), out.len(), "{name}: length differs at chunk {chunk}");
+                assert_eq!(
+                    r.len(),
+                    out.len(),
+                    "{name}: length differs at chunk {chunk}"
+                );
                 assert!(*r == out, "{name}: output differs at chunk {chunk}");
                 assert_eq!(*rs, st, "{name}: state differs at chunk {chunk}");
             }
@@ -63,7 +67,13 @@ fn resampler_agc_and_channel() {
             passband_hz: pass,
             stopband_db: 60.0,
         };
-        check("Resampler", &x, || Resampler::new(cfg).unwrap(), |b, i, o| b.process(i, o), |_, _| ());
+        check(
+            "Resampler",
+            &x,
+            || Resampler::new(cfg).unwrap(),
+            |b, i, o| b.process(i, o),
+            |_, _| (),
+        );
     }
     check(
         "Agc",
@@ -78,7 +88,13 @@ fn resampler_agc_and_channel() {
     c.doppler_rate_hz_per_s = -31.0;
     c.clock_offset_ppm = 100.0;
     c.phase_noise_linewidth_hz = 1.0;
-    check("Channel", &x, || Channel::new(c).unwrap(), |b, i, o| b.process(i, o), |_, _| ());
+    check(
+        "Channel",
+        &x,
+        || Channel::new(c).unwrap(),
+        |b, i, o| b.process(i, o),
+        |_, _| (),
+    );
     let bits = random_bits(30_001, 2);
     for m in PskModulation::ALL {
         let cfg = PskModConfig {
@@ -87,7 +103,13 @@ fn resampler_agc_and_channel() {
             rrc_rolloff: 0.6,
             span_symbols: 16,
         };
-        check("PskMod", &bits, || PskMod::new(cfg).unwrap(), |b, i, o| b.process(i, o), |_, _| ());
+        check(
+            "PskMod",
+            &bits,
+            || PskMod::new(cfg).unwrap(),
+            |b, i, o| b.process(i, o),
+            |_, _| (),
+        );
     }
 }
 
@@ -114,7 +136,13 @@ fn symbol_sync_and_costas() {
             &symbols,
             || Costas::new(CostasConfig::for_modulation(m)).unwrap(),
             |b, i, o| b.process(i, o),
-            |b, _| (b.phase_rad().to_bits(), b.frequency_norm().to_bits(), b.locked()),
+            |b, _| {
+                (
+                    b.phase_rad().to_bits(),
+                    b.frequency_norm().to_bits(),
+                    b.locked(),
+                )
+            },
         );
     }
 }
@@ -128,7 +156,11 @@ fn psk_demod_including_reacquisition_and_flush() {
     let n0 = (150e3 / (72e3 * TX_SPS as f64)) / 10f64.powf(0.4);
     let mut x: Vec<Complex32> = (0..40_000).map(|_| g.complex(n0)).collect();
     x.extend_from_slice(&signal);
-    for m in [PskModulation::Qpsk, PskModulation::Oqpsk, PskModulation::Bpsk] {
+    for m in [
+        PskModulation::Qpsk,
+        PskModulation::Oqpsk,
+        PskModulation::Bpsk,
+    ] {
         let s = Scenario::lrpt(m, 150e3, 4.0);
         check(
             "PskDemod",

@@ -54,7 +54,10 @@ fn holds_lock_at_31_hz_per_s_with_phase_noise() {
     eprintln!("31 Hz/s: {st:?}");
     let since = st.locked_since_symbol.expect("never locked") as usize;
     assert!(since <= 5000 && st.locked && st.lock_losses == 0, "{st:?}");
-    assert!((st.carrier_offset_hz - (2900.0 - 31.0 * 5.0)).abs() < 20.0, "{st:?}");
+    assert!(
+        (st.carrier_offset_hz - (2900.0 - 31.0 * 5.0)).abs() < 20.0,
+        "{st:?}"
+    );
     assert_eq!(count_slips(s.modulation, &bits, &soft, since, 20_000), 0);
     let (e, n) = count_errors(s.modulation, &bits, &soft, since);
     let ber = e as f64 / n as f64;

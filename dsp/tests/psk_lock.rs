@@ -31,21 +31,29 @@ fn locks_within_5000_symbols_at_3_db_across_offsets_rates_and_clock_errors() {
             let x = transmit(&s, &bits);
             let (soft, st) = demodulate(s.demod_config(), &x, 1 << 16);
             let tag = format!("{rate} S/s, {offset:+} Hz, {:+} ppm", s.clock_offset_ppm);
-            let since = st.locked_since_symbol.unwrap_or_else(|| panic!("{tag}: never locked: {st:?}"));
+            let since = st
+                .locked_since_symbol
+                .unwrap_or_else(|| panic!("{tag}: never locked: {st:?}"));
             eprintln!(
                 "{tag}: locked at symbol {since}, carrier {:+.1} Hz, clock {:+.0} ppm, SNR {:.2} dB",
                 st.carrier_offset_hz, st.clock_offset_ppm, st.snr_db
             );
             assert!(st.locked && st.lock_losses == 0, "{tag}: {st:?}");
             assert!(since <= 5000, "{tag}: locked only at symbol {since}");
-            assert!((st.carrier_offset_hz - offset).abs() < 20.0, "{tag}: {st:?}");
+            assert!(
+                (st.carrier_offset_hz - offset).abs() < 20.0,
+                "{tag}: {st:?}"
+            );
             assert!((st.snr_db - ES_N0_DB).abs() < 1.0, "{tag}: {st:?}");
             // From lock on, the bits are as good as the channel allows.
             let (e, n) = count_errors(s.modulation, &bits, &soft, since as usize);
             let ber = e as f64 / n as f64;
             let loss = eb_n0() - eb_n0_for_ber(ber);
             eprintln!("{tag}: BER {ber:.4} after lock, {loss:.2} dB from theory");
-            assert!(loss.abs() < 0.5, "{tag}: BER {ber:.4} is {loss:.2} dB from theory");
+            assert!(
+                loss.abs() < 0.5,
+                "{tag}: BER {ber:.4} is {loss:.2} dB from theory"
+            );
         }
     }
 }
@@ -70,14 +78,22 @@ fn reacquires_a_signal_that_starts_after_noise() {
     let (soft, st) = demodulate(s.demod_config(), &x, 4096);
     eprintln!("late signal: {st:?}");
     assert!(st.carrier_searches >= 2, "{st:?}");
-    assert!(st.locked && (st.carrier_offset_hz - 7000.0).abs() < 20.0, "{st:?}");
+    assert!(
+        st.locked && (st.carrier_offset_hz - 7000.0).abs() < 20.0,
+        "{st:?}"
+    );
     let since = st.locked_since_symbol.unwrap() as usize;
     // The signal starts at symbol lead·72/150 = 36 000; lock within 1 s of it.
     assert!(since < 36_000 + 72_000, "locked at {since}");
     // Bits after lock match (the noise lead shifts the alignment by 36 000
     // symbols, beyond the aligner's reach: strip it first).
     let lead_sym = lead * 72 / 150;
-    let (e, n) = count_errors(s.modulation, &bits, &soft[2 * lead_sym..], since - lead_sym + 1000);
+    let (e, n) = count_errors(
+        s.modulation,
+        &bits,
+        &soft[2 * lead_sym..],
+        since - lead_sym + 1000,
+    );
     let ber = e as f64 / n as f64;
     let loss = (s.es_n0_db - 3.0103) - eb_n0_for_ber(ber);
     assert!(loss.abs() < 0.5, "BER {ber:.4}, {loss:.2} dB from theory");

@@ -19,7 +19,10 @@ fn recordings() -> Option<PathBuf> {
             dir.display()
         );
     }
-    eprintln!("notice: {} not found, skipping the real-recording test", dir.display());
+    eprintln!(
+        "notice: {} not found, skipping the real-recording test",
+        dir.display()
+    );
     None
 }
 
@@ -28,7 +31,10 @@ fn recordings() -> Option<PathBuf> {
 /// scaled to ±1.
 fn read_cu8_wav(path: &std::path::Path) -> (u32, Vec<Complex32>) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WAVE", "not a WAV file");
+    assert!(
+        bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WAVE",
+        "not a WAV file"
+    );
     let mut pos = 12;
     let mut rate = None;
     while pos + 8 <= bytes.len() {
@@ -40,13 +46,19 @@ fn read_cu8_wav(path: &std::path::Path) -> (u32, Vec<Complex32>) {
                 let format = u16::from_le_bytes([body[0], body[1]]);
                 let channels = u16::from_le_bytes([body[2], body[3]]);
                 let bits = u16::from_le_bytes([body[14], body[15]]);
-                assert_eq!((format, channels, bits), (1, 2, 8), "expected 8-bit 2-channel PCM");
+                assert_eq!(
+                    (format, channels, bits),
+                    (1, 2, 8),
+                    "expected 8-bit 2-channel PCM"
+                );
                 rate = Some(u32::from_le_bytes(body[4..8].try_into().unwrap()));
             }
             b"data" => {
                 let iq = body
                     .chunks_exact(2)
-                    .map(|p| Complex32::new((p[0] as f32 - 127.5) / 127.5, (p[1] as f32 - 127.5) / 127.5))
+                    .map(|p| {
+                        Complex32::new((p[0] as f32 - 127.5) / 127.5, (p[1] as f32 - 127.5) / 127.5)
+                    })
                     .collect();
                 return (rate.expect("fmt chunk before data"), iq);
             }
@@ -93,8 +105,16 @@ fn meteor_m2_recording_locks_with_defaults() {
         st.clock_offset_ppm
     );
     assert!(st.locked, "not locked at the end: {st:?}");
-    assert!((st.carrier_offset_hz - 3700.0).abs() < 500.0, "carrier {}", st.carrier_offset_hz);
+    assert!(
+        (st.carrier_offset_hz - 3700.0).abs() < 500.0,
+        "carrier {}",
+        st.carrier_offset_hz
+    );
     // 10 s of 72 kBd.
-    assert!(st.symbols_out.abs_diff(720_000) < 1000, "{} symbols", st.symbols_out);
+    assert!(
+        st.symbols_out.abs_diff(720_000) < 1000,
+        "{} symbols",
+        st.symbols_out
+    );
     assert_eq!(soft.len() as u64, 2 * st.symbols_out);
 }

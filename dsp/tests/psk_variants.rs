@@ -19,8 +19,14 @@ fn check(name: &str, s: &Scenario, n_bits: usize, eb_n0: f64) {
     );
     assert!(st.locked && st.lock_losses == 0, "{name}: {st:?}");
     assert!(st.locked_since_symbol.unwrap() <= 5000, "{name}: {st:?}");
-    assert!((st.carrier_offset_hz - s.carrier_offset_hz).abs() < 20.0, "{name}: {st:?}");
-    assert!(loss.abs() < 0.5, "{name}: BER {ber:.3e} is {loss:.2} dB from theory");
+    assert!(
+        (st.carrier_offset_hz - s.carrier_offset_hz).abs() < 20.0,
+        "{name}: {st:?}"
+    );
+    assert!(
+        loss.abs() < 0.5,
+        "{name}: BER {ber:.3e} is {loss:.2} dB from theory"
+    );
 }
 
 #[test]
@@ -41,9 +47,30 @@ fn bpsk_at_several_symbol_rates() {
     let eb_n0 = 6.8;
     let cases = [
         // (name, baud, sample rate, roll-off, offset, ppm)
-        ("BPSK 72 kBd at 1.024 MS/s", 72e3, 1.024e6, 0.6, -5000.0, 100.0),
-        ("BPSK 128 kBd at 1.024 MS/s (GK-2A LRIT-like)", 128e3, 1.024e6, 0.5, 8000.0, -60.0),
-        ("BPSK 9600 Bd at 48 kS/s (cubesat-like)", 9600.0, 48e3, 0.35, 1500.0, 40.0),
+        (
+            "BPSK 72 kBd at 1.024 MS/s",
+            72e3,
+            1.024e6,
+            0.6,
+            -5000.0,
+            100.0,
+        ),
+        (
+            "BPSK 128 kBd at 1.024 MS/s (GK-2A LRIT-like)",
+            128e3,
+            1.024e6,
+            0.5,
+            8000.0,
+            -60.0,
+        ),
+        (
+            "BPSK 9600 Bd at 48 kS/s (cubesat-like)",
+            9600.0,
+            48e3,
+            0.35,
+            1500.0,
+            40.0,
+        ),
     ];
     for (i, (name, baud, rate, alpha, offset, ppm)) in cases.into_iter().enumerate() {
         let s = Scenario {

@@ -105,7 +105,11 @@ impl Resampler {
             ));
         }
         if !(stopband_db > 0.0 && stopband_db <= 120.0) {
-            return Err(invalid("stopband_db", stopband_db, "a value in (0, 120] dB"));
+            return Err(invalid(
+                "stopband_db",
+                stopband_db,
+                "a value in (0, 120] dB",
+            ));
         }
         let stop = narrow - pass;
         let grid = fs_in * PHASES as f64;

@@ -92,7 +92,11 @@ impl Channel {
             }
         }
         if c.es_n0_db.is_nan() || c.es_n0_db == f64::NEG_INFINITY {
-            return Err(invalid("es_n0_db", c.es_n0_db, "a number of dB (or +inf for no noise)"));
+            return Err(invalid(
+                "es_n0_db",
+                c.es_n0_db,
+                "a number of dB (or +inf for no noise)",
+            ));
         }
         for (name, v) in [
             ("carrier_offset_hz", c.carrier_offset_hz),
@@ -247,7 +251,9 @@ mod tests {
             span_symbols: 16,
         })
         .unwrap();
-        let bits: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 31) as u8).collect();
+        let bits: Vec<u8> = (0..100_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 31) as u8)
+            .collect();
         let mut x = Vec::new();
         md.process(&bits, &mut x);
         let mut clean = Channel::new(ChannelConfig::clean(80e3, 25e3, 10e3)).unwrap();
@@ -308,9 +314,25 @@ mod tests {
             }
             assert!(y == whole, "chunk {chunk}");
         }
-        assert!(Channel::new(ChannelConfig { es_n0_db: f64::NAN, ..c }).is_err());
-        assert!(Channel::new(ChannelConfig { output_rate_hz: 0.0, ..c }).is_err());
-        assert!(Channel::new(ChannelConfig { phase_noise_linewidth_hz: -1.0, ..c }).is_err());
-        assert!(Channel::new(ChannelConfig { clock_offset_ppm: 2e5, ..c }).is_err());
+        assert!(Channel::new(ChannelConfig {
+            es_n0_db: f64::NAN,
+            ..c
+        })
+        .is_err());
+        assert!(Channel::new(ChannelConfig {
+            output_rate_hz: 0.0,
+            ..c
+        })
+        .is_err());
+        assert!(Channel::new(ChannelConfig {
+            phase_noise_linewidth_hz: -1.0,
+            ..c
+        })
+        .is_err());
+        assert!(Channel::new(ChannelConfig {
+            clock_offset_ppm: 2e5,
+            ..c
+        })
+        .is_err());
     }
 }

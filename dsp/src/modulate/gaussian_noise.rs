@@ -124,7 +124,10 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         let mut g = GaussianNoise::new(0);
-        let p: f64 = (0..100_000).map(|_| g.complex(2.0).norm_sqr() as f64).sum::<f64>() / 1e5;
+        let p: f64 = (0..100_000)
+            .map(|_| g.complex(2.0).norm_sqr() as f64)
+            .sum::<f64>()
+            / 1e5;
         assert!((p - 2.0).abs() < 0.03, "{p}");
     }
 }

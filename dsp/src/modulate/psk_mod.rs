@@ -134,7 +134,8 @@ mod tests {
             assert_eq!(x.len(), n_sym * 4);
             // Mean energy per symbol ≈ 1 (away from the filter's start-up).
             let mid = &x[md.delay_samples() + 80..x.len() - 80];
-            let e: f64 = mid.iter().map(|c| c.norm_sqr() as f64).sum::<f64>() / (mid.len() as f64 / 4.0);
+            let e: f64 =
+                mid.iter().map(|c| c.norm_sqr() as f64).sum::<f64>() / (mid.len() as f64 / 4.0);
             assert!((e - 1.0).abs() < 0.05, "{m}: Es {e}");
             let mut y = Vec::new();
             FirFilter::new(&rrc_taps(4.0, 0.5, 24).unwrap())
@@ -153,7 +154,10 @@ mod tests {
                     PskModulation::Bpsk => (lv(bits[k]), 0.0),
                     _ => (lv(bits[2 * k]), lv(bits[2 * k + 1])),
                 };
-                assert!((i - ei).abs() < 0.02 && (q - eq).abs() < 0.02, "{m} symbol {k}: {i} {q}");
+                assert!(
+                    (i - ei).abs() < 0.02 && (q - eq).abs() < 0.02,
+                    "{m} symbol {k}: {i} {q}"
+                );
             }
         }
     }
@@ -179,7 +183,11 @@ mod tests {
         }
         assert!(PskMod::new(PskModConfig { sps: 3, ..cfg }).is_err());
         assert!(PskMod::new(PskModConfig { sps: 1, ..cfg }).is_err());
-        assert!(PskMod::new(PskModConfig { rrc_rolloff: 2.0, ..cfg }).is_err());
+        assert!(PskMod::new(PskModConfig {
+            rrc_rolloff: 2.0,
+            ..cfg
+        })
+        .is_err());
         assert!(PskMod::new(PskModConfig {
             sps: 3,
             modulation: PskModulation::Qpsk,

@@ -50,7 +50,11 @@ pub struct Agc {
 impl Agc {
     pub fn new(config: AgcConfig) -> Result<Self, DesignError> {
         if !(config.sps >= 1.0 && config.sps.is_finite()) {
-            return Err(invalid("sps", config.sps, "a finite samples-per-symbol >= 1"));
+            return Err(invalid(
+                "sps",
+                config.sps,
+                "a finite samples-per-symbol >= 1",
+            ));
         }
         for (name, v) in [
             ("attack_symbols", config.attack_symbols),
@@ -113,7 +117,11 @@ impl Agc {
                 self.power = p.max(MIN_POWER);
                 self.started = true;
             } else {
-                let a = if p > self.power { self.attack } else { self.decay };
+                let a = if p > self.power {
+                    self.attack
+                } else {
+                    self.decay
+                };
                 self.power = (self.power + a * (p - self.power)).max(MIN_POWER);
             }
             *x *= (self.config.target_power / self.power).sqrt() as f32;

@@ -111,7 +111,11 @@ impl CarrierSearch {
             ));
         }
         if !(0.0..=1.0).contains(&config.rrc_rolloff) {
-            return Err(invalid("rrc_rolloff", config.rrc_rolloff, "a roll-off in [0, 1]"));
+            return Err(invalid(
+                "rrc_rolloff",
+                config.rrc_rolloff,
+                "a roll-off in [0, 1]",
+            ));
         }
         let m = config.modulation.order() as f64;
         if !(config.max_offset_hz >= 0.0 && m * config.max_offset_hz < fs / 2.0) {
@@ -265,7 +269,8 @@ impl CarrierSearch {
         let confidence = if median > 0.0 { c / median } else { 0.0 };
         // An exponentially weighted sum is not exactly Gamma-distributed;
         // rounding its weight down keeps the threshold on the safe side.
-        let threshold = noise_threshold(segments.floor() as usize, in_range.len(), Self::FALSE_ALARM);
+        let threshold =
+            noise_threshold(segments.floor() as usize, in_range.len(), Self::FALSE_ALARM);
         self.memory = power;
         Ok(CarrierEstimate {
             offset_hz: (best as f64 + delta) * bin_hz / order as f64,
@@ -388,7 +393,6 @@ mod tests {
                     e.offset_hz
                 );
                 assert!(e.detected, "{m} {offset}: confidence {}", e.confidence);
-                
             }
         }
     }
@@ -401,14 +405,32 @@ mod tests {
         let mut single = Vec::new();
         let mut last = None;
         for _ in 0..6 {
-            let x = signal(&mut rng, PskModulation::Qpsk, 16_384, offset / 288e3, 0.0, 0.0);
-            single.push(CarrierSearch::new(config(PskModulation::Qpsk)).unwrap().search(&x).unwrap());
+            let x = signal(
+                &mut rng,
+                PskModulation::Qpsk,
+                16_384,
+                offset / 288e3,
+                0.0,
+                0.0,
+            );
+            single.push(
+                CarrierSearch::new(config(PskModulation::Qpsk))
+                    .unwrap()
+                    .search(&x)
+                    .unwrap(),
+            );
             last = Some(s.search_more(&x, 0.75).unwrap());
         }
         let last = last.unwrap();
-        assert!(last.detected && (last.offset_hz - offset).abs() < 5.0, "{last:?}");
+        assert!(
+            last.detected && (last.offset_hz - offset).abs() < 5.0,
+            "{last:?}"
+        );
         // At 0 dB one batch alone is a coin toss.
-        let right = single.iter().filter(|e| (e.offset_hz - offset).abs() < 5.0).count();
+        let right = single
+            .iter()
+            .filter(|e| (e.offset_hz - offset).abs() < 5.0)
+            .count();
         assert!(right < single.len(), "{single:?}");
         assert!(s.search_more(&[], 2.0).is_err());
         s.forget();

@@ -68,7 +68,10 @@ pub struct Costas {
 
 impl Costas {
     pub fn new(config: CostasConfig) -> Result<Self, DesignError> {
-        Self::with_lock_detector(config, LockDetectorConfig::for_modulation(config.modulation))
+        Self::with_lock_detector(
+            config,
+            LockDetectorConfig::for_modulation(config.modulation),
+        )
     }
 
     pub fn with_lock_detector(
@@ -168,7 +171,10 @@ impl Costas {
             PskModulation::Qpsk => (z, sgn(z.re) * z.im - sgn(z.im) * z.re),
             PskModulation::Oqpsk => {
                 let m = half * r;
-                (Complex32::new(z.re, m.im), sgn(z.re) * z.im - sgn(m.im) * m.re)
+                (
+                    Complex32::new(z.re, m.im),
+                    sgn(z.re) * z.im - sgn(m.im) * m.re,
+                )
             }
         };
         let mag = sym.norm() as f64;
@@ -254,10 +260,12 @@ mod tests {
             let b = rng.next_u64();
             let s = match m {
                 PskModulation::Bpsk => Complex32::new(if b & 1 == 0 { 1.0 } else { -1.0 }, 0.0),
-                _ => Complex32::new(
-                    if b & 1 == 0 { 1.0 } else { -1.0 },
-                    if b & 2 == 0 { 1.0 } else { -1.0 },
-                ) * std::f32::consts::FRAC_1_SQRT_2,
+                _ => {
+                    Complex32::new(
+                        if b & 1 == 0 { 1.0 } else { -1.0 },
+                        if b & 2 == 0 { 1.0 } else { -1.0 },
+                    ) * std::f32::consts::FRAC_1_SQRT_2
+                }
             };
             let ph = TAU * ((freq * k as f64 + phase0 / TAU) % 1.0);
             clean.push(s);
@@ -295,7 +303,11 @@ mod tests {
                 let mut out = Vec::new();
                 c.process(&rx, &mut out);
                 assert_eq!(out.len(), rx.len());
-                assert!((c.frequency_norm() - freq).abs() < 1e-4, "{m} {freq}: {}", c.frequency_norm());
+                assert!(
+                    (c.frequency_norm() - freq).abs() < 1e-4,
+                    "{m} {freq}: {}",
+                    c.frequency_norm()
+                );
                 assert!(c.locked(), "{m} {freq}");
                 // Es/N0 15 dB: essentially error-free once locked.
                 let ser = symbol_error_rate(&clean, &out, m.order(), 5000);

@@ -194,7 +194,13 @@ mod tests {
     use crate::filter::test_rng::TestRng;
 
     /// `rot` in radians, `spin` in cycles per symbol.
-    fn qpsk_symbols(rng: &mut TestRng, n: usize, es_n0_db: f64, rot: f64, spin: f64) -> Vec<Complex32> {
+    fn qpsk_symbols(
+        rng: &mut TestRng,
+        n: usize,
+        es_n0_db: f64,
+        rot: f64,
+        spin: f64,
+    ) -> Vec<Complex32> {
         let noise = rng.complex_noise(n, 10f64.powf(-es_n0_db / 10.0));
         (0..n)
             .map(|k| {
@@ -203,7 +209,10 @@ mod tests {
                     if bits & 1 == 0 { 1.0 } else { -1.0 },
                     if bits & 2 == 0 { 1.0 } else { -1.0 },
                 ) * std::f32::consts::FRAC_1_SQRT_2;
-                s * Complex32::from_polar(1.0, (rot + std::f64::consts::TAU * spin * k as f64) as f32) + noise[k]
+                s * Complex32::from_polar(
+                    1.0,
+                    (rot + std::f64::consts::TAU * spin * k as f64) as f32,
+                ) + noise[k]
             })
             .collect()
     }
@@ -213,11 +222,20 @@ mod tests {
         let mut rng = TestRng::new(21);
         // (Es/N0, expected metric): the documented values, and high SNR.
         for (es_n0_db, expect) in [(1.0, 0.083), (3.0, 0.160), (20.0, 0.96)] {
-            let mut d = LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
+            let mut d =
+                LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
             let z = qpsk_symbols(&mut rng, 20_000, es_n0_db, 0.0, 0.0);
             d.process(&z);
-            assert!((d.metric() - expect).abs() < 0.04, "{es_n0_db} dB: metric {} vs {expect}", d.metric());
-            assert!((d.snr_db() - es_n0_db).abs() < 0.8, "{es_n0_db} dB: SNR {}", d.snr_db());
+            assert!(
+                (d.metric() - expect).abs() < 0.04,
+                "{es_n0_db} dB: metric {} vs {expect}",
+                d.metric()
+            );
+            assert!(
+                (d.snr_db() - es_n0_db).abs() < 0.8,
+                "{es_n0_db} dB: SNR {}",
+                d.snr_db()
+            );
             assert!(d.locked(), "{es_n0_db} dB");
         }
     }
@@ -226,17 +244,20 @@ mod tests {
     fn spinning_or_noise_only_never_locks() {
         let mut rng = TestRng::new(22);
         for spin in [0.01, 0.003, -0.05] {
-            let mut d = LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
+            let mut d =
+                LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
             for z in qpsk_symbols(&mut rng, 50_000, 20.0, 0.3, spin) {
                 assert!(!d.update(z), "spin {spin}: metric {}", d.metric());
             }
         }
-        let mut d = LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Bpsk)).unwrap();
+        let mut d =
+            LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Bpsk)).unwrap();
         for z in rng.complex_noise(200_000, 1.0) {
             assert!(!d.update(z), "noise: metric {}", d.metric());
         }
         assert!(d.snr_db() < -5.0);
-        let mut d = LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
+        let mut d =
+            LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Qpsk)).unwrap();
         for z in rng.complex_noise(400_000, 1.0) {
             assert!(!d.update(z), "noise: metric {}", d.metric());
         }
@@ -254,7 +275,8 @@ mod tests {
                 })
                 .collect()
         };
-        let mut d = LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Bpsk)).unwrap();
+        let mut d =
+            LockDetector::new(LockDetectorConfig::for_modulation(PskModulation::Bpsk)).unwrap();
         d.process(&make(&mut rng, 0.0));
         // cos 2φ ≈ 1 − 2·E[φ²] = 1 − σ²/A² = 0.9 at Es/N0 = 10 dB.
         assert!((d.metric() - 0.9).abs() < 0.03, "{}", d.metric());

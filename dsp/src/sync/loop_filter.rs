@@ -38,7 +38,11 @@ impl LoopFilter {
             return Err(invalid("damping", damping, "a finite damping factor > 0"));
         }
         if !(detector_gain.is_finite() && detector_gain != 0.0) {
-            return Err(invalid("detector_gain", detector_gain, "a finite, non-zero gain"));
+            return Err(invalid(
+                "detector_gain",
+                detector_gain,
+                "a finite, non-zero gain",
+            ));
         }
         if !(integrator_limit >= 0.0 && integrator_limit.is_finite()) {
             return Err(invalid(

@@ -86,10 +86,23 @@ mod tests {
     fn names_round_trip_and_orders() {
         for m in PskModulation::ALL {
             assert_eq!(m.name().parse::<PskModulation>().unwrap(), m);
-            assert_eq!(m.to_string().to_uppercase().parse::<PskModulation>().unwrap(), m);
+            assert_eq!(
+                m.to_string()
+                    .to_uppercase()
+                    .parse::<PskModulation>()
+                    .unwrap(),
+                m
+            );
         }
-        assert_eq!("Offset_QPSK".parse::<PskModulation>().unwrap(), PskModulation::Oqpsk);
-        assert!("8psk".parse::<PskModulation>().unwrap_err().to_string().contains("8psk"));
+        assert_eq!(
+            "Offset_QPSK".parse::<PskModulation>().unwrap(),
+            PskModulation::Oqpsk
+        );
+        assert!("8psk"
+            .parse::<PskModulation>()
+            .unwrap_err()
+            .to_string()
+            .contains("8psk"));
         assert_eq!(PskModulation::Bpsk.order(), 2);
         assert_eq!(PskModulation::Oqpsk.order(), 4);
         assert_eq!(PskModulation::Bpsk.bits_per_symbol(), 1);

@@ -103,10 +103,19 @@ pub struct SymbolSync {
 /// Raised-cosine pulse (t in symbols, roll-off a), with its limit at the
 /// removable singularities t = ±1/(2a).
 fn raised_cosine(t: f64, a: f64) -> f64 {
-    let sinc = if t == 0.0 { 1.0 } else { (PI * t).sin() / (PI * t) };
+    let sinc = if t == 0.0 {
+        1.0
+    } else {
+        (PI * t).sin() / (PI * t)
+    };
     let x = 2.0 * a * t;
     if (1.0 - x * x).abs() < 1e-9 {
-        PI / 4.0 * if a > 0.0 { (PI / (2.0 * a)).sin() / (PI / (2.0 * a)) } else { 1.0 }
+        PI / 4.0
+            * if a > 0.0 {
+                (PI / (2.0 * a)).sin() / (PI / (2.0 * a))
+            } else {
+                1.0
+            }
     } else {
         sinc * (PI * a * t).cos() / (1.0 - x * x)
     }
@@ -433,7 +442,11 @@ mod tests {
                 let mut s = SymbolSync::new(SymbolSyncConfig::new(sps, m, 0.6)).unwrap();
                 let mut y = Vec::new();
                 s.process(&x, &mut y);
-                assert!(y.len().abs_diff(20_000) < 20, "{m} {sps} {ppm}: {} symbols", y.len());
+                assert!(
+                    y.len().abs_diff(20_000) < 20,
+                    "{m} {sps} {ppm}: {} symbols",
+                    y.len()
+                );
                 let e = evm(&y, m, 5000);
                 // Cubic interpolation at 2 sps costs more than at 4.
                 let limit = if sps < 3.0 { 0.02 } else { 0.005 };
@@ -457,7 +470,11 @@ mod tests {
         s.process(&x, &mut y);
         let e = evm(&y, PskModulation::Oqpsk, 5000);
         assert!(e < 0.005, "EVM² {e}");
-        assert!((s.clock_offset_ppm() - 100.0).abs() < 30.0, "{}", s.clock_offset_ppm());
+        assert!(
+            (s.clock_offset_ppm() - 100.0).abs() < 30.0,
+            "{}",
+            s.clock_offset_ppm()
+        );
     }
 
     #[test]

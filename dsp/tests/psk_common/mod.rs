@@ -99,7 +99,11 @@ pub fn transmit(s: &Scenario, bits: &[u8]) -> Vec<Complex32> {
 }
 
 /// Demodulates `input` in chunks of `chunk` samples, then flushes.
-pub fn demodulate(config: PskDemodConfig, input: &[Complex32], chunk: usize) -> (Vec<i8>, PskDemodStatus) {
+pub fn demodulate(
+    config: PskDemodConfig,
+    input: &[Complex32],
+    chunk: usize,
+) -> (Vec<i8>, PskDemodStatus) {
     let mut d = PskDemod::new(config).unwrap();
     let mut soft = Vec::new();
     for c in input.chunks(chunk.max(1)) {
@@ -112,9 +116,17 @@ pub fn demodulate(config: PskDemodConfig, input: &[Complex32], chunk: usize) -> 
 /// Splits transmitted bits and received soft values into rails.
 fn rails(m: PskModulation, bits: &[u8], soft: &[i8]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let n = m.bits_per_symbol();
-    let tx = (0..n).map(|r| bits.iter().skip(r).step_by(n).copied().collect()).collect();
+    let tx = (0..n)
+        .map(|r| bits.iter().skip(r).step_by(n).copied().collect())
+        .collect();
     let rx = (0..n)
-        .map(|r| soft.iter().skip(r).step_by(n).map(|&v| (v < 0) as u8).collect())
+        .map(|r| {
+            soft.iter()
+                .skip(r)
+                .step_by(n)
+                .map(|&v| (v < 0) as u8)
+                .collect()
+        })
         .collect();
     (tx, rx)
 }
@@ -134,7 +146,9 @@ pub fn count_errors(m: PskModulation, bits: &[u8], soft: &[i8], skip: usize) -> 
             if k < 0 {
                 continue;
             }
-            let Some(&tb) = tx[t].get(k as usize) else { break };
+            let Some(&tb) = tx[t].get(k as usize) else {
+                break;
+            };
             errors += ((b ^ inv) != tb) as u64;
             total += 1;
         }
@@ -174,7 +188,13 @@ fn best_alignment(tx: &[Vec<u8>], r: &[u8], skip: usize, len: usize) -> (usize, 
 
 /// Counts changes of the best alignment between consecutive windows of
 /// `window` symbols after `skip`: each is a cycle slip (or a loss of lock).
-pub fn count_slips(m: PskModulation, bits: &[u8], soft: &[i8], skip: usize, window: usize) -> usize {
+pub fn count_slips(
+    m: PskModulation,
+    bits: &[u8],
+    soft: &[i8],
+    skip: usize,
+    window: usize,
+) -> usize {
     let (tx, rx) = rails(m, bits, soft);
     let mut slips = 0;
     for r in &rx {
@@ -197,15 +217,17 @@ pub fn count_slips(m: PskModulation, bits: &[u8], soft: &[i8], skip: usize, wind
 pub fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let ans = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let ans = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 {
         ans
     } else {
@@ -235,7 +257,11 @@ pub fn eb_n0_for_ber(ber: f64) -> f64 {
 /// Runs a scenario with `n_bits` random bits and returns the BER counted
 /// from symbol `skip` on, the implementation loss against theory in dB, and
 /// the demodulator's final status.
-pub fn run_ber(s: &Scenario, n_bits: usize, skip: usize) -> (f64, f64, PskDemodStatus, Vec<u8>, Vec<i8>) {
+pub fn run_ber(
+    s: &Scenario,
+    n_bits: usize,
+    skip: usize,
+) -> (f64, f64, PskDemodStatus, Vec<u8>, Vec<i8>) {
     let bits = random_bits(n_bits, s.seed);
     let x = transmit(s, &bits);
     let (soft, status) = demodulate(s.demod_config(), &x, 1 << 16);
