@@ -31,6 +31,12 @@ const SEARCH_SEGMENTS: usize = 8;
 /// Symbols without lock after which the carrier is searched for again.
 const REACQUIRE_SYMBOLS: u64 = 16_384;
 
+/// Weight of the earlier spectra in a repeated search: the searches made
+/// while lock is missing integrate over about 4 × 16 384 symbols (1 s at
+/// 72 kBd), so a signal fading in is found at a lower SNR than one search
+/// could (see [`CarrierSearch::search_more`]).
+const SEARCH_MEMORY: f64 = 0.75;
+
 /// A repeated search only moves the mixer if it disagrees with the current
 /// estimate by more than this fraction of the symbol rate (the Costas loop
 /// pulls in smaller errors by itself).
@@ -93,8 +99,9 @@ pub struct PskDemodStatus {
     pub lock_metric: f64,
     /// Es/N0 estimate of the symbols (M2M4), dB.
     pub snr_db: f64,
-    /// Sample-clock error against the nominal rates, ppm (positive: symbols
-    /// arrive faster than nominal).
+    /// Sample-clock error against the nominal rates, ppm (positive: the
+    /// receiver's clock runs fast, taking more samples per symbol), averaged
+    /// over about 10 000 symbols.
     pub clock_offset_ppm: f64,
     pub symbols_out: u64,
 }
@@ -161,6 +168,8 @@ pub struct PskDemod {
     filtered: Vec<Complex32>,
     status: PskDemodStatus,
     unlocked_run: u64,
+    /// Block-averaged clock error (the loop's own estimate is noisy).
+    clock_ppm: Option<f64>,
 }
 
 impl std::fmt::Debug for PskDemod {
@@ -249,6 +258,7 @@ impl PskDemod {
             filtered: Vec::new(),
             status: PskDemodStatus::default(),
             unlocked_run: 0,
+            clock_ppm: None,
         };
         demod.reset();
         Ok(demod)
@@ -279,7 +289,7 @@ impl PskDemod {
         s.locked = self.costas.locked();
         s.lock_metric = self.costas.lock_detector().metric();
         s.snr_db = self.costas.lock_detector().snr_db();
-        s.clock_offset_ppm = self.sync.clock_offset_ppm();
+        s.clock_offset_ppm = self.clock_ppm.unwrap_or(0.0);
         s
     }
 
@@ -307,6 +317,7 @@ impl PskDemod {
         self.prev_on = None;
         self.status = PskDemodStatus::default();
         self.unlocked_run = 0;
+        self.clock_ppm = None;
     }
 
     /// Consumes all of `input`, appending soft symbols as they are ready.
@@ -357,7 +368,8 @@ impl PskDemod {
     /// is); later ones only when they disagree by more than the Costas loop
     /// pulls in by itself.
     fn run_search(&mut self, samples: &[Complex32], first: bool) {
-        let Ok(est) = self.search.search(samples) else {
+        let keep = if first { 0.0 } else { SEARCH_MEMORY };
+        let Ok(est) = self.search.search_more(samples, keep) else {
             return;
         };
         self.status.carrier_searches += 1;
@@ -416,6 +428,13 @@ impl PskDemod {
         }
         self.filtered = filtered;
 
+        // About 20 blocks (10 000 symbols) of averaging.
+        let ppm = self.sync.clock_offset_ppm();
+        self.clock_ppm = Some(match self.clock_ppm {
+            Some(avg) => avg + 0.05 * (ppm - avg),
+            None => ppm,
+        });
+
         // Hand the tracked frequency to the mixer (see the type's docs).
         let residual_hz = self.costas.frequency_norm() * self.config.symbol_rate_baud;
         if residual_hz != 0.0 {
@@ -449,6 +468,8 @@ impl PskDemod {
         if self.costas.locked() {
             if self.status.locked_since_symbol.is_none() {
                 self.status.locked_since_symbol = Some(n);
+                // The next loss starts a fresh search history.
+                self.search.forget();
             }
             self.unlocked_run = 0;
         } else {

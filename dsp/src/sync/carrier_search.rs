@@ -62,6 +62,9 @@ pub struct CarrierSearch {
     fft: Arc<dyn Fft<f32>>,
     window: Vec<f32>,
     prefilter: Option<FirFilter>,
+    /// Sum of periodograms kept by `search_more`, and how many it weighs.
+    memory: Vec<f64>,
+    memory_segments: f64,
 }
 
 impl std::fmt::Debug for CarrierSearch {
@@ -81,6 +84,8 @@ impl Clone for CarrierSearch {
             fft: Arc::clone(&self.fft),
             window: self.window.clone(),
             prefilter: self.prefilter.clone(),
+            memory: self.memory.clone(),
+            memory_segments: self.memory_segments,
         }
     }
 }
@@ -136,6 +141,8 @@ impl CarrierSearch {
             fft: FftPlanner::new().plan_fft_forward(segment),
             window: Window::Hann.coefficients(segment),
             prefilter,
+            memory: vec![0.0; segment],
+            memory_segments: 0.0,
         })
     }
 
@@ -157,8 +164,32 @@ impl CarrierSearch {
         self.prefilter.as_ref().map_or(0, |f| f.taps().len())
     }
 
-    /// Estimates the carrier offset of `samples`.
+    /// Estimates the carrier offset of `samples` alone (and makes them the
+    /// memory that [`CarrierSearch::search_more`] builds on).
     pub fn search(&mut self, samples: &[Complex32]) -> Result<CarrierEstimate, DesignError> {
+        self.search_more(samples, 0.0)
+    }
+
+    /// Forgets the spectra kept from earlier searches.
+    pub fn forget(&mut self) {
+        self.memory.iter_mut().for_each(|p| *p = 0.0);
+        self.memory_segments = 0.0;
+    }
+
+    /// Like [`CarrierSearch::search`], but adds the new spectra to those of
+    /// earlier searches weighted by `keep` (in [0, 1]; 0 = forget them):
+    /// integrating longer pulls a weak line out of the noise, as long as the
+    /// carrier drifts by less than a bin (`M·Rs/2048`) over the memory. The
+    /// spectra are of the samples as given, so the memory stays valid when a
+    /// mixer after the search is retuned.
+    pub fn search_more(
+        &mut self,
+        samples: &[Complex32],
+        keep: f64,
+    ) -> Result<CarrierEstimate, DesignError> {
+        if !(0.0..=1.0).contains(&keep) {
+            return Err(invalid("keep", keep, "a weight in [0, 1]"));
+        }
         if samples.len() < self.min_samples() {
             return Err(invalid(
                 "samples",
@@ -187,7 +218,8 @@ impl CarrierSearch {
         };
         let seg = self.segment;
         let order = self.config.modulation.order();
-        let mut power = vec![0.0f64; seg];
+        let mut power = std::mem::take(&mut self.memory);
+        power.iter_mut().for_each(|p| *p *= keep);
         let mut buf = vec![Complex32::new(0.0, 0.0); seg];
         let mut segments = 0;
         for chunk in filtered.chunks_exact(seg).take(Self::MAX_SEGMENTS) {
@@ -202,6 +234,8 @@ impl CarrierSearch {
                 *p += b.norm_sqr() as f64;
             }
         }
+        let segments = self.memory_segments * keep + segments as f64;
+        self.memory_segments = segments;
         let fs = self.config.sample_rate_hz;
         let bin_hz = fs / seg as f64;
         // One bin of margin: a carrier right at the limit still has its peak
@@ -233,7 +267,11 @@ impl CarrierSearch {
             0.0
         };
         let confidence = if median > 0.0 { c / median } else { 0.0 };
-        let threshold = noise_threshold(segments, in_range.len(), Self::FALSE_ALARM);
+        // An exponentially weighted sum is not exactly Gamma-distributed;
+        // rounding its weight down keeps the threshold on the safe side.
+        let threshold =
+            noise_threshold(segments.floor() as usize, in_range.len(), Self::FALSE_ALARM);
+        self.memory = power;
         Ok(CarrierEstimate {
             offset_hz: (best as f64 + delta) * bin_hz / order as f64,
             confidence,
@@ -357,6 +395,47 @@ mod tests {
                 assert!(e.detected, "{m} {offset}: confidence {}", e.confidence);
             }
         }
+    }
+
+    #[test]
+    fn memory_pulls_a_weak_line_out_of_the_noise() {
+        let mut rng = TestRng::new(53);
+        let offset = 2500.0;
+        let mut s = CarrierSearch::new(config(PskModulation::Qpsk)).unwrap();
+        let mut single = Vec::new();
+        let mut last = None;
+        for _ in 0..6 {
+            let x = signal(
+                &mut rng,
+                PskModulation::Qpsk,
+                16_384,
+                offset / 288e3,
+                0.0,
+                0.0,
+            );
+            single.push(
+                CarrierSearch::new(config(PskModulation::Qpsk))
+                    .unwrap()
+                    .search(&x)
+                    .unwrap(),
+            );
+            last = Some(s.search_more(&x, 0.75).unwrap());
+        }
+        let last = last.unwrap();
+        assert!(
+            last.detected && (last.offset_hz - offset).abs() < 5.0,
+            "{last:?}"
+        );
+        // At 0 dB one batch alone is a coin toss.
+        let right = single
+            .iter()
+            .filter(|e| (e.offset_hz - offset).abs() < 5.0)
+            .count();
+        assert!(right < single.len(), "{single:?}");
+        assert!(s.search_more(&[], 2.0).is_err());
+        s.forget();
+        let x = rng.complex_noise(70_000, 1.0);
+        assert!(!s.search_more(&x, 0.75).unwrap().detected);
     }
 
     #[test]

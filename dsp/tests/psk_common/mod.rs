@@ -142,8 +142,13 @@ pub fn count_errors(m: PskModulation, bits: &[u8], soft: &[i8], skip: usize) -> 
     for r in &rx {
         let (t, d, inv) = best_alignment(&tx, r, skip, 4000);
         for (j, &b) in r.iter().enumerate().skip(skip) {
-            let Some(k) = j.checked_sub(d) else { continue };
-            let Some(&tb) = tx[t].get(k) else { break };
+            let k = j as i64 - d;
+            if k < 0 {
+                continue;
+            }
+            let Some(&tb) = tx[t].get(k as usize) else {
+                break;
+            };
             errors += ((b ^ inv) != tb) as u64;
             total += 1;
         }
@@ -151,16 +156,24 @@ pub fn count_errors(m: PskModulation, bits: &[u8], soft: &[i8], skip: usize) -> 
     (errors, total)
 }
 
+/// Received symbol `j` is compared with transmitted symbol `j - d` for `d`
+/// in this range.
+const DELAYS: std::ops::Range<i64> = -400..400;
+
 /// (tx rail, delay, inversion) that best matches `r` over `len` symbols from `skip`.
-fn best_alignment(tx: &[Vec<u8>], r: &[u8], skip: usize, len: usize) -> (usize, usize, u8) {
+fn best_alignment(tx: &[Vec<u8>], r: &[u8], skip: usize, len: usize) -> (usize, i64, u8) {
     let mut best = (0, 0, 0, 0usize);
     for (t, rail) in tx.iter().enumerate() {
-        for d in 0..200 {
+        for d in DELAYS {
             let mut agree = 0;
             let mut n = 0;
-            for j in skip..(skip + len).min(r.len()) {
-                if let Some(&tb) = j.checked_sub(d).and_then(|k| rail.get(k)) {
-                    agree += (r[j] == tb) as usize;
+            for (j, &rb) in r.iter().enumerate().take(skip + len).skip(skip) {
+                let k = j as i64 - d;
+                if k < 0 {
+                    continue;
+                }
+                if let Some(&tb) = rail.get(k as usize) {
+                    agree += (rb == tb) as usize;
                     n += 1;
                 }
             }
@@ -225,4 +238,37 @@ pub fn erfc(x: f64) -> f64 {
 /// Uncoded BPSK/QPSK (Gray) bit error rate at `eb_n0_db`: Q(√(2·Eb/N0)).
 pub fn ber_theory(eb_n0_db: f64) -> f64 {
     0.5 * erfc(10f64.powf(eb_n0_db / 10.0).sqrt())
+}
+
+/// The Eb/N0 (dB) at which the theoretical BER equals `ber` (bisection).
+pub fn eb_n0_for_ber(ber: f64) -> f64 {
+    let (mut lo, mut hi) = (-10.0f64, 20.0f64);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if ber_theory(mid) > ber {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// Runs a scenario with `n_bits` random bits and returns the BER counted
+/// from symbol `skip` on, the implementation loss against theory in dB, and
+/// the demodulator's final status.
+pub fn run_ber(
+    s: &Scenario,
+    n_bits: usize,
+    skip: usize,
+) -> (f64, f64, PskDemodStatus, Vec<u8>, Vec<i8>) {
+    let bits = random_bits(n_bits, s.seed);
+    let x = transmit(s, &bits);
+    let (soft, status) = demodulate(s.demod_config(), &x, 1 << 16);
+    let (e, n) = count_errors(s.modulation, &bits, &soft, skip);
+    assert!(n > (n_bits as u64) / 2, "only {n} bits compared");
+    let ber = e as f64 / n as f64;
+    let eb_n0 = s.es_n0_db - 10.0 * (s.modulation.bits_per_symbol() as f64).log10();
+    let loss = eb_n0 - eb_n0_for_ber(ber);
+    (ber, loss, status, bits, soft)
 }
