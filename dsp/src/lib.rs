@@ -1,1 +1,2 @@
 //! downlink-dsp: pure, deterministic DSP and FEC kernels.
+pub mod framing;
