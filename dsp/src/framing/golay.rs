@@ -92,10 +92,10 @@ mod tests {
 
     #[test]
     fn b_is_symmetric_and_self_inverse() {
-        for i in 0..12 {
-            for j in 0..12 {
-                let bij = (B[i] >> (11 - j)) & 1;
-                let bji = (B[j] >> (11 - i)) & 1;
+        for (i, row_i) in B.iter().enumerate() {
+            for (j, row_j) in B.iter().enumerate() {
+                let bij = (row_i >> (11 - j)) & 1;
+                let bji = (row_j >> (11 - i)) & 1;
                 assert_eq!(bij, bji);
             }
             // B·B·e_i = e_i
