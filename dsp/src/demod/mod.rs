@@ -1,0 +1,3 @@
+//! Demodulators.
+pub mod fsk_decoder;
+pub mod fsk_demod;

@@ -1,0 +1,2 @@
+//! Modulators (signal synthesis for tests and `synth`).
+pub mod fsk_mod;

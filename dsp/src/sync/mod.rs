@@ -1,0 +1,2 @@
+//! Carrier, symbol and bit synchronisation.
+pub mod bit_sync;
