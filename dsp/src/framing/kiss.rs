@@ -37,12 +37,13 @@ impl Kiss {
     }
 
     /// Appends a complete KISS frame carrying `data` on `port` with `command` to `output`.
-    /// Port and command are masked to 4 bits.
+    /// Port and command are masked to 4 bits. The type byte is escaped like data: port 12
+    /// data frames have type 0xC0, which would otherwise read as FEND.
     pub fn encode(port: u8, command: u8, data: &[u8], output: &mut Vec<u8>) {
-        output.reserve(data.len() + 4);
+        output.reserve(data.len() + 5);
         output.push(FEND);
-        output.push(((port & 0x0F) << 4) | (command & 0x0F));
-        for &b in data {
+        let type_byte = ((port & 0x0F) << 4) | (command & 0x0F);
+        for &b in std::iter::once(&type_byte).chain(data) {
             match b {
                 FEND => output.extend_from_slice(&[FESC, TFEND]),
                 FESC => output.extend_from_slice(&[FESC, TFESC]),
@@ -112,6 +113,17 @@ mod tests {
                 data: vec![0x01, FEND, 0x02, FESC, 0x03]
             }]
         );
+    }
+
+    #[test]
+    fn port_12_type_byte_is_escaped() {
+        let mut out = Vec::new();
+        Kiss::encode(12, 0, &[0x00], &mut out);
+        assert_eq!(out, vec![FEND, FESC, TFEND, 0x00, FEND]);
+        let mut frames = Vec::new();
+        Kiss::new().process(&out, &mut frames);
+        assert_eq!(frames[0].port, 12);
+        assert_eq!(frames[0].data, vec![0x00]);
     }
 
     #[test]
