@@ -1,5 +1,7 @@
 //! Demodulators: complex baseband in, soft symbols out.
 
+pub mod fsk_decoder;
+pub mod fsk_demod;
 pub mod psk_demod;
 
 pub use psk_demod::{PskDemod, PskDemodConfig, PskDemodStatus};

@@ -11,9 +11,20 @@
 pub mod ambiguity;
 pub mod asm_correlator;
 pub mod asm_sync;
+pub mod ax100;
+pub mod ax25;
 pub mod cadu_deframer;
 pub mod ccsds_decoder;
 pub mod ccsds_encoder;
+pub mod crc;
+pub mod g3ruh;
+pub mod golay;
+pub mod hdlc;
+pub mod kiss;
+pub mod pn9;
+pub mod shortened_rs;
+pub mod syncword;
+pub mod syncword_frame;
 
 pub use ambiguity::PhaseAmbiguity;
 pub use asm_correlator::{AsmCorrelator, AsmMatch};

@@ -2,6 +2,7 @@
 //! and channel models. Everything is seeded and deterministic.
 
 pub mod channel;
+pub mod fsk_mod;
 pub mod gaussian_noise;
 pub mod psk_mod;
 

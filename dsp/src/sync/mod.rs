@@ -5,6 +5,7 @@
 //! block configured once behaves the same at 1200 Bd and at 72 kBd.
 
 pub mod agc;
+pub mod bit_sync;
 pub mod carrier_search;
 pub mod costas;
 pub mod lock_detector;
