@@ -101,12 +101,15 @@ fn waterfall_is_labelled_and_independent_of_chunk_size() {
             out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let png = out.join("scene-437m.waterfall.png");
+        let png = out.join("scene-437m.2026-11-26T094100Z.waterfall.png");
         let (w, h) = png_size(&png);
         // 1024 bins plus margins; 300..600 rows plus title and axis.
         assert!(w > 1024 && w < 1300, "width {w}");
         assert!(h > 300 && h < 700, "height {h}");
-        assert_eq!(listing(&out), vec!["scene-437m.waterfall.png"]);
+        assert_eq!(
+            listing(&out),
+            vec!["scene-437m.2026-11-26T094100Z.waterfall.png"]
+        );
         pngs.push(std::fs::read(&png).unwrap());
     }
     assert!(pngs[0] == pngs[1], "waterfall depends on the chunk size");
@@ -136,13 +139,15 @@ fn channel_extracts_the_fsk_burst_as_sigmf() {
             out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let meta = out.join("scene-437m.channel.sigmf-meta");
+        let meta = out.join("scene-437m.2026-11-26T094100Z.channel.sigmf-meta");
         let (info, samples) = read_all(meta.to_str().unwrap());
         assert_eq!(info.sample_rate_hz, 48_000.0);
         assert_eq!(info.center_freq_hz, Some(436_988_000.0));
         assert_eq!(info.start_time, scene_info().start_time);
         assert_eq!(samples.len(), 3 * 48_000);
-        data.push(std::fs::read(out.join("scene-437m.channel.sigmf-data")).unwrap());
+        data.push(
+            std::fs::read(out.join("scene-437m.2026-11-26T094100Z.channel.sigmf-data")).unwrap(),
+        );
         // The burst (on 1 s, off 0.5 s) is now at 0 Hz and far above the residual noise:
         // its power in the first half second vs the quiet gap at 1.1..1.4 s.
         let power = |a: usize, b: usize| -> f64 {
@@ -163,7 +168,7 @@ fn channel_extracts_the_fsk_burst_as_sigmf() {
         "info",
         "--json",
         dir.path()
-            .join("65536/scene-437m.channel.sigmf-meta")
+            .join("65536/scene-437m.2026-11-26T094100Z.channel.sigmf-meta")
             .to_str()
             .unwrap(),
     ]);
@@ -384,13 +389,13 @@ fn ctrl_c_ends_cleanly_with_complete_products() {
     assert_eq!(
         listing(dir.path()),
         vec![
-            "scene-437m.channel.sigmf-data",
-            "scene-437m.channel.sigmf-meta"
+            "scene-437m.2026-11-26T094100Z.channel.sigmf-data",
+            "scene-437m.2026-11-26T094100Z.channel.sigmf-meta"
         ]
     );
     let (info, samples) = read_all(
         dir.path()
-            .join("scene-437m.channel.sigmf-meta")
+            .join("scene-437m.2026-11-26T094100Z.channel.sigmf-meta")
             .to_str()
             .unwrap(),
     );
