@@ -39,7 +39,7 @@ fn baseband_meteor_wav_decodes_more_than_the_peers_with_defaults() {
     let ok = stage_value(&v, "cadus_rs_ok");
     let carrier = stage_value(&v, "carrier_offset_hz");
     eprintln!("meteor.wav: {ok} RS-valid CADUs, carrier {carrier:+.0} Hz");
-    assert!(ok >= 72.0, "{ok} RS-valid CADUs");
+    assert!(ok >= 71.0, "{ok} RS-valid CADUs");
     assert!((carrier - 3700.0).abs() < 500.0, "carrier {carrier}");
     let kinds: Vec<&str> = v["products"]
         .as_array()
