@@ -282,3 +282,116 @@ impl FskDecoder {
         self.recent.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modulate::fsk_mod::{FskMod, FskModConfig};
+
+    fn cfg(framing: FskFraming) -> FskDecoderConfig {
+        FskDecoderConfig {
+            sample_rate_hz: 48_000.0,
+            baud: 9600.0,
+            framing,
+        }
+    }
+
+    /// Line bits of AX.25-style frames (HDLC + NRZI, optionally G3RUH), as GFSK audio.
+    fn audio(frames: &[Vec<u8>], g3ruh: bool, invert: bool) -> Vec<f32> {
+        let mut hdlc = Vec::new();
+        for f in frames {
+            Hdlc::encode(f, 24, 2, &mut hdlc);
+            hdlc.extend_from_slice(&[0, 1, 0, 1, 1, 0, 0, 1].repeat(20));
+        }
+        let mut nrzi = Vec::new();
+        Nrzi::new().encode(&hdlc, &mut nrzi);
+        let line = if g3ruh {
+            let mut l = Vec::new();
+            G3ruh::new().scramble(&nrzi, &mut l);
+            l
+        } else {
+            nrzi
+        };
+        let mut m = FskMod::new(FskModConfig {
+            sample_rate_hz: 48_000.0,
+            baud: 9600.0,
+            amplitude: if invert { -0.3 } else { 0.3 },
+            gaussian_bt: Some(0.5),
+        })
+        .unwrap();
+        let mut out = Vec::new();
+        m.process(&line, &mut out);
+        out
+    }
+
+    fn frame(n: usize, seed: u8) -> Vec<u8> {
+        (0..n).map(|i| (i as u8).wrapping_mul(29) ^ seed).collect()
+    }
+
+    #[test]
+    fn decodes_g3ruh_and_plain_nrzi_in_both_polarities() {
+        let frames = vec![frame(40, 1), frame(120, 2)];
+        for (g3ruh, framing) in [(true, FskFraming::Ax25G3ruh), (false, FskFraming::Ax25Nrzi)] {
+            for invert in [false, true] {
+                let x = audio(&frames, g3ruh, invert);
+                let mut d = FskDecoder::new(cfg(framing)).unwrap();
+                let mut out = Vec::new();
+                d.process(&x, &mut out);
+                let data: Vec<Vec<u8>> = out.iter().map(|f| f.data.clone()).collect();
+                assert_eq!(data, frames, "{framing:?} inverted {invert}");
+                assert!(out.iter().all(|f| f.check == FrameCheck::Crc16));
+            }
+        }
+    }
+
+    #[test]
+    fn chunk_invariance_and_reset() {
+        let x = audio(&[frame(60, 3), frame(30, 4)], true, false);
+        let mut d = FskDecoder::new(cfg(FskFraming::Ax25G3ruh)).unwrap();
+        let mut whole = Vec::new();
+        d.process(&x, &mut whole);
+        assert_eq!(whole.len(), 2);
+        d.reset();
+        let mut chunked = Vec::new();
+        for c in x.chunks(333) {
+            d.process(c, &mut chunked);
+        }
+        assert_eq!(whole, chunked);
+    }
+
+    #[test]
+    fn duplicates_within_air_time_are_dropped_repeats_kept() {
+        let mut d = FskDecoder::new(cfg(FskFraming::Ax100Rs)).unwrap();
+        let f = |t: u64| DecodedFrame {
+            data: vec![7; 20],
+            check: FrameCheck::ReedSolomon { corrected: 0 },
+            end_sample: t,
+            inverted: Some(false),
+        };
+        // 20 bytes at 5 samples per bit last 800 samples on air.
+        let mut out = Vec::new();
+        d.emit(f(10_000), &mut out);
+        d.emit(f(10_400), &mut out);
+        d.emit(f(10_801), &mut out);
+        let ends: Vec<u64> = out.iter().map(|x| x.end_sample).collect();
+        assert_eq!(ends, vec![10_000, 10_801]);
+    }
+
+    #[test]
+    fn identical_frames_sent_twice_both_come_out() {
+        let x = audio(&[frame(50, 5), frame(50, 5)], true, false);
+        let mut d = FskDecoder::new(cfg(FskFraming::Ax25G3ruh)).unwrap();
+        let mut out = Vec::new();
+        d.process(&x, &mut out);
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn rejects_impossible_rates() {
+        assert!(FskDecoder::new(FskDecoderConfig {
+            baud: 40_000.0,
+            ..cfg(FskFraming::Lucky7)
+        })
+        .is_err());
+    }
+}
