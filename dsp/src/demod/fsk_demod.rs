@@ -124,6 +124,12 @@ impl Envelope {
     }
 }
 
+/// Soft symbol (about ±1 when clean) to the i8 scale of the `soft` level: ±64 nominal,
+/// saturating at ±127, so moderately confident symbols keep their relative weight.
+pub fn soft_to_i8(s: f32) -> i8 {
+    (s * 64.0).round().clamp(-127.0, 127.0) as i8
+}
+
 /// Streaming binary FSK demodulator: audio samples in, one soft value per symbol out.
 #[derive(Clone, Debug)]
 pub struct FskDemod {
@@ -236,6 +242,8 @@ impl FskDemod {
     /// Feeds one audio sample; returns a soft symbol when a symbol centre has passed.
     #[inline]
     pub fn push(&mut self, x: f32) -> Option<f32> {
+        // A NaN or infinity would poison every tracker for good; treat it as silence.
+        let x = if x.is_finite() { x } else { 0.0 };
         let y = self.filter(x);
         self.envelope.push(y);
         let locked = self.bit_sync.is_locked();
@@ -457,6 +465,35 @@ mod tests {
         let mut again = Vec::new();
         d.process(&x, &mut again);
         assert_eq!(whole, again);
+    }
+
+    #[test]
+    fn non_finite_input_is_survived() {
+        let tx = bits(2000, 5);
+        let mut x = audio(&tx, 48_000.0, 9600.0, None, 0.0);
+        x[3000] = f32::NAN;
+        x[3001] = f32::INFINITY;
+        let soft = demod(
+            FskDemodConfig {
+                sample_rate_hz: 48_000.0,
+                baud: 9600.0,
+                invert: false,
+            },
+            &x,
+        );
+        assert!(soft.iter().all(|v| v.is_finite()));
+        let rx: Vec<u8> = soft.iter().map(|&s| u8::from(s > 0.0)).collect();
+        // Only the symbols around the bad samples may be wrong.
+        let errors = errors_at_best_lag(&tx, &rx, 100);
+        assert!(errors <= 3, "{errors} errors");
+    }
+
+    #[test]
+    fn soft_to_i8_scale() {
+        assert_eq!(soft_to_i8(1.0), 64);
+        assert_eq!(soft_to_i8(-0.5), -32);
+        assert_eq!(soft_to_i8(9.0), 127);
+        assert_eq!(soft_to_i8(-9.0), -127);
     }
 
     #[test]

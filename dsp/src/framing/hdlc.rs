@@ -33,7 +33,10 @@ pub struct HdlcFrame {
     pub data: Vec<u8>,
     /// Whether the received FCS matched CRC-16/X.25 of `data`.
     pub fcs_ok: bool,
-    /// Index (counting every bit ever given to `process`) of the closing flag's last bit.
+    /// Index (counting every bit ever given to `process`) of the frame's first bit, just
+    /// after the opening flag.
+    pub start_bit: u64,
+    /// Index of the closing flag's last bit.
     pub end_bit: u64,
 }
 
@@ -48,6 +51,7 @@ pub struct Hdlc {
     in_frame: bool,
     ones: u32,
     bit_index: u64,
+    start_bit: u64,
 }
 
 /// Errors from [`Hdlc::new`].
@@ -84,6 +88,7 @@ impl Hdlc {
             in_frame: false,
             ones: 0,
             bit_index: 0,
+            start_bit: 0,
         })
     }
 
@@ -114,6 +119,7 @@ impl Hdlc {
         output.push(HdlcFrame {
             data: data.to_vec(),
             fcs_ok,
+            start_bit: self.start_bit,
             end_bit: self.bit_index,
         });
     }
@@ -139,6 +145,7 @@ impl Hdlc {
                     }
                     self.in_frame = true;
                     self.bits.clear();
+                    self.start_bit = self.bit_index + 1;
                 } else if self.ones != 5 && self.in_frame {
                     // After exactly five 1s a 0 is stuffing and is dropped.
                     self.bits.push(0);
@@ -159,6 +166,7 @@ impl Hdlc {
         self.in_frame = false;
         self.ones = 0;
         self.bit_index = 0;
+        self.start_bit = 0;
     }
 
     /// Appends the HDLC bit sequence of `data` (FCS added, bits stuffed, LSB first),
@@ -212,6 +220,9 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].data, data);
         assert!(out[0].fcs_ok);
+        // 4 flags before; the frame ends with the last bit of the first closing flag.
+        assert_eq!(out[0].start_bit, 32);
+        assert_eq!(out[0].end_bit, bits.len() as u64 - 8 - 1);
     }
 
     #[test]
