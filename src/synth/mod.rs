@@ -2,6 +2,7 @@
 //! the fly. It feeds the project's own recordings in `recordings/`, the long streaming
 //! tests (hours of signal with nothing on disk) and benchmarks.
 
+pub mod ber;
 pub mod lrpt;
 
 use crate::io::{Container, InputError, RecordingInfo, SampleFormat, SampleSource};
