@@ -44,7 +44,11 @@ pub trait SampleStage: Send {
     fn name(&self) -> &'static str;
     /// Consumes one chunk.
     fn process(&mut self, chunk: &Chunk) -> Result<()>;
-    /// End of stream: flush, close, rename the products into place.
+    /// End of stream, before the last status snapshot: decode what is still buffered.
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// End of stream: close, rename the products into place.
     fn finish(self: Box<Self>) -> Result<Vec<Product>>;
     /// The stage's current snapshot for the status board.
     fn status(&self) -> StageStatus;
@@ -265,7 +269,7 @@ fn run_stage(
     status: &mut StatusPublisher,
 ) -> Result<(Vec<Product>, u64, bool)> {
     let mut samples = 0u64;
-    let mut fail = |stage: &dyn SampleStage, status: &mut StatusPublisher, e: Error| {
+    let fail = |stage: &dyn SampleStage, status: &mut StatusPublisher, e: Error| {
         let mut s = stage.status();
         s.state = "error".into();
         status.force(s);
@@ -285,6 +289,9 @@ fn run_stage(
                 let _ = recycle.try_send(chunk.samples);
             }
             Ok(Msg::End(Ok(interrupted))) => {
+                if let Err(e) = stage.flush() {
+                    return fail(stage.as_ref(), status, e);
+                }
                 let mut last = stage.status();
                 let products = stage.finish()?;
                 last.state = if interrupted { "interrupted" } else { "done" }.into();

@@ -4,7 +4,11 @@ use crate::chain::{self, Chunk, Product, RunOptions, SampleStage};
 use crate::error::{Error, Result};
 use crate::frontend::{print_json, watch, FrontEnd};
 use crate::io::{self, Overrides, RecordingInfo, SampleFormat, SampleSink, SinkSpec};
+use crate::levels::{unpack_hard, ByteSource, Level};
 use crate::pipelines::channel::{ChannelConfig, ChannelStage};
+use crate::pipelines::meteor_lrpt::{
+    DumpTo, MeteorBackend, MeteorStage, MeteorSummary, CADU_BYTES, VCDU_BYTES,
+};
 use crate::pipelines::spectrum::{fft_size_for, SpectrumStage};
 use crate::pipelines::waterfall::{Colormap, WaterfallConfig, WaterfallStage};
 use crate::pipelines::{self, PIPELINES};
@@ -161,11 +165,32 @@ struct DecodeArgs {
     #[arg(long, value_enum, default_value_t = Colormap::Viridis, help_heading = "waterfall")]
     colormap: Colormap,
     /// waterfall: bottom of the colour range in dB (default: automatic).
-    #[arg(long, allow_negative_numbers = true, requires = "db_max", help_heading = "waterfall")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        requires = "db_max",
+        help_heading = "waterfall"
+    )]
     db_min: Option<f32>,
     /// waterfall: top of the colour range in dB (default: automatic).
-    #[arg(long, allow_negative_numbers = true, requires = "db_min", help_heading = "waterfall")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        requires = "db_min",
+        help_heading = "waterfall"
+    )]
     db_max: Option<f32>,
+
+    /// meteor-lrpt: level of the input (default: from the extension — .s soft, .hard,
+    /// .cadu, .vcdu — else baseband I/Q).
+    #[arg(long, value_enum, help_heading = "meteor-lrpt")]
+    from: Option<Level>,
+    /// meteor-lrpt: also write every intermediate level (soft symbols, CADUs) into DIR.
+    #[arg(long, value_name = "DIR", help_heading = "meteor-lrpt")]
+    dump: Option<PathBuf>,
+    /// meteor-lrpt: search for the carrier within ± this many Hz of the centre.
+    #[arg(long, value_parser = parse_si, default_value = "10k", help_heading = "meteor-lrpt")]
+    carrier_search: f64,
 
     /// channel: centre of the channel relative to the recording's centre, in Hz.
     #[arg(long, value_parser = parse_si, allow_negative_numbers = true, conflicts_with = "tune", help_heading = "channel")]
@@ -337,9 +362,31 @@ fn display_name(path: &str) -> String {
 /// The stem product names start with: the input's name without its recording extensions.
 fn product_stem(path: &str) -> String {
     let mut name = display_name(path);
-    for ext in [".gz", ".sigmf-meta", ".sigmf-data", ".sigmf", ".wav", ".raw", ".cu8", ".cs8", ".cs16", ".cf32", ".iq", ".bin"] {
+    if let Some(s) = name.strip_suffix(".gz") {
+        name = s.to_string();
+    }
+    for ext in [
+        ".vcdu892.bin",
+        ".sigmf-meta",
+        ".sigmf-data",
+        ".sigmf",
+        ".wav",
+        ".raw",
+        ".cu8",
+        ".cs8",
+        ".cs16",
+        ".cf32",
+        ".iq",
+        ".bin",
+        ".soft",
+        ".hard",
+        ".cadu",
+        ".vcdu",
+        ".s",
+    ] {
         if let Some(s) = name.strip_suffix(ext) {
             name = s.to_string();
+            break;
         }
     }
     if name.is_empty() {
@@ -385,8 +432,18 @@ fn info_one(a: &InfoArgs, file: &str) -> Result<bool> {
         ..RunOptions::default()
     };
     let running = chain::start(source, Box::new(stage), opts, StatusBoard::new());
-    let mode = if a.json { FrontEnd::Quiet } else { FrontEnd::Progress };
-    let report = watch(running, mode, &display_name(file), meta.total_samples, meta.sample_rate_hz)?;
+    let mode = if a.json {
+        FrontEnd::Quiet
+    } else {
+        FrontEnd::Progress
+    };
+    let report = watch(
+        running,
+        mode,
+        &display_name(file),
+        meta.total_samples,
+        meta.sample_rate_hz,
+    )?;
     let spectrum = result
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -418,7 +475,10 @@ fn print_info(m: &RecordingInfo, analysed_s: f64, s: &crate::pipelines::spectrum
         None => println!("  centre      unknown"),
     }
     match m.start_time {
-        Some(t) => println!("  start       {}", t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        Some(t) => println!(
+            "  start       {}",
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        ),
         None => println!("  start       unknown"),
     }
     if let Some(sat) = &m.satellite {
@@ -444,7 +504,7 @@ fn print_info(m: &RecordingInfo, analysed_s: f64, s: &crate::pipelines::spectrum
             i + 1,
             sig.center_offset_hz,
             sig.peak_offset_hz,
-            fmt_num(sig.bandwidth_hz),
+            format!("{:.0}", sig.bandwidth_hz),
             sig.snr_db,
             abs
         );
@@ -468,10 +528,24 @@ fn decode(a: DecodeArgs) -> Result<bool> {
             names.join(", ")
         )));
     };
+    if pipeline.name == "meteor-lrpt" {
+        let level = a
+            .from
+            .or_else(|| Level::from_path(&a.file))
+            .unwrap_or(Level::Baseband);
+        if level != Level::Baseband {
+            return decode_meteor_frames(&a, level);
+        }
+    } else if let Some(level) = a.from.filter(|l| *l != Level::Baseband) {
+        return Err(Error::Usage(format!(
+            "the {} pipeline takes I/Q samples, not --from {level:?}",
+            pipeline.name
+        )));
+    }
     let source = io::open_source(&a.file, &a.source.overrides())?;
     let meta = source.info().clone();
     std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
-    let stem = product_stem(&a.file);
+    let stem = timed_stem(&a.file, meta.start_time);
     let stage: Box<dyn SampleStage> = match pipeline.name {
         "waterfall" => {
             let cfg = WaterfallConfig {
@@ -508,6 +582,19 @@ fn decode(a: DecodeArgs) -> Result<bool> {
             let path = a.output.join(format!("{stem}.channel.sigmf-meta"));
             Box::new(ChannelStage::new(&cfg, &meta, path)?)
         }
+        "meteor-lrpt" => {
+            let dump = a.dump.clone().map(|dir| DumpTo {
+                dir,
+                stem: stem.clone(),
+            });
+            Box::new(MeteorStage::new(
+                meta.sample_rate_hz,
+                a.carrier_search,
+                a.output.clone(),
+                stem.clone(),
+                dump,
+            )?)
+        }
         other => unreachable!("pipeline {other} is listed but not built"),
     };
     let running = chain::start(source, stage, run_options(&a.run), StatusBoard::new());
@@ -520,14 +607,169 @@ fn decode(a: DecodeArgs) -> Result<bool> {
     )?;
     if !a.run.json {
         print_summary(&report);
+        if pipeline.name == "meteor-lrpt" {
+            if let Some(st) = report.stages.iter().find(|s| s.stage == "meteor-lrpt") {
+                print_meteor_status(st);
+            }
+        }
     }
     Ok(report.interrupted)
+}
+
+/// The product name: the input's stem, plus the pass time when it is known.
+fn timed_stem(path: &str, start: Option<DateTime<Utc>>) -> String {
+    let stem = product_stem(path);
+    match start {
+        Some(t) => format!("{stem}.{}", t.format("%Y-%m-%dT%H%M%SZ")),
+        None => stem,
+    }
+}
+
+fn print_meteor_status(st: &StageStatus) {
+    let v = |k: &str| st.value(k).unwrap_or(0.0);
+    eprintln!(
+        "meteor-lrpt: {} ({}), carrier {:+.0} Hz, SNR {:.1} dB",
+        st.state,
+        st.text.get("mode").map_or("no mode synced", String::as_str),
+        v("carrier_offset_hz"),
+        v("snr_db")
+    );
+    eprintln!(
+        "  CADUs {} total, {} RS-valid ({} corrected), {} RS-failed; Viterbi BER {:.2e}",
+        v("cadus"),
+        v("cadus_rs_ok"),
+        v("cadus_rs_corrected"),
+        v("cadus_rs_failed"),
+        v("viterbi_ber")
+    );
+    let lines: Vec<String> = st
+        .values
+        .iter()
+        .filter_map(|(k, n)| {
+            k.strip_prefix("lines_apid_")
+                .map(|a| format!("APID {a}: {n} lines"))
+        })
+        .collect();
+    if !lines.is_empty() {
+        eprintln!("  {}", lines.join(", "));
+    }
+}
+
+fn print_meteor_summary(s: &MeteorSummary) {
+    eprintln!(
+        "meteor-lrpt: {}; CADUs {} total, {} RS-valid ({} corrected), {} RS-failed; Viterbi BER {:.2e}",
+        s.mode.as_deref().unwrap_or("no mode synced"),
+        s.cadus_total,
+        s.cadus_rs_ok,
+        s.cadus_rs_corrected,
+        s.cadus_rs_failed,
+        s.viterbi_ber
+    );
+    if !s.image_lines.is_empty() {
+        let lines: Vec<String> = s
+            .image_lines
+            .iter()
+            .map(|(a, n)| format!("APID {a}: {n} lines"))
+            .collect();
+        eprintln!("  {}", lines.join(", "));
+    }
+}
+
+/// `meteor-lrpt` above baseband: soft symbols, hard bits, CADUs or VCDUs. Decoding
+/// these is fast, so it runs on this thread.
+fn decode_meteor_frames(a: &DecodeArgs, level: Level) -> Result<bool> {
+    let mut src = ByteSource::open(&a.file)?;
+    let stem = timed_stem(&a.file, a.source.start);
+    let dump = a.dump.clone().map(|dir| DumpTo {
+        dir,
+        stem: stem.clone(),
+    });
+    let streams: &[&str] = match level {
+        Level::Soft | Level::Hard => &["input"],
+        _ => &[],
+    };
+    let mut backend = MeteorBackend::new(streams, dump)?;
+    let stop = stop_flag();
+    let started = std::time::Instant::now();
+    let (mut bytes, mut soft, mut carry) = (Vec::new(), Vec::new(), Vec::new());
+    let frame = match level {
+        Level::Cadu => CADU_BYTES,
+        _ => VCDU_BYTES,
+    };
+    let mut interrupted = false;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            interrupted = true;
+            break;
+        }
+        bytes.clear();
+        if src.read(&mut bytes, 1 << 16)? == 0 {
+            break;
+        }
+        match level {
+            Level::Soft => {
+                soft.clear();
+                soft.extend(bytes.iter().map(|&b| b as i8));
+                backend.push_soft(0, &soft)?;
+            }
+            Level::Hard => {
+                soft.clear();
+                unpack_hard(&bytes, &mut soft);
+                backend.push_soft(0, &soft)?;
+            }
+            Level::Cadu | Level::Vcdu => {
+                carry.extend_from_slice(&bytes);
+                let whole = carry.len() / frame * frame;
+                for f in carry[..whole].chunks(frame) {
+                    if level == Level::Cadu {
+                        backend.push_cadu(f)?;
+                    } else {
+                        backend.push_vcdu(f);
+                    }
+                }
+                carry.drain(..whole);
+            }
+            Level::Baseband => unreachable!("baseband goes through the sample chain"),
+        }
+    }
+    if !carry.is_empty() && !interrupted {
+        eprintln!(
+            "downlink: {}: the last {} bytes are not a whole {}-byte frame; ignored",
+            a.file,
+            carry.len(),
+            frame
+        );
+    }
+    std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
+    let (products, summary) = backend.finish(&a.output, &stem)?;
+    if a.run.json {
+        print_json(&json!({
+            "type": "summary",
+            "file": a.file,
+            "level": level,
+            "bytes": src.bytes_read,
+            "elapsed_s": started.elapsed().as_secs_f64(),
+            "interrupted": interrupted,
+            "meteor": summary,
+            "products": products,
+        }));
+    } else {
+        print_meteor_summary(&summary);
+        for p in &products {
+            println!("{}  {}  {}", p.kind, p.path.display(), p.description);
+        }
+    }
+    Ok(interrupted)
 }
 
 fn print_summary(r: &chain::RunReport) {
     eprintln!(
         "{} {:.3} s of signal in {:.2} s ({:.1}× real time)",
-        if r.interrupted { "interrupted after" } else { "decoded" },
+        if r.interrupted {
+            "interrupted after"
+        } else {
+            "decoded"
+        },
         r.samples as f64 / r.sample_rate_hz,
         r.elapsed_s,
         r.speed_x_realtime()
@@ -558,7 +800,10 @@ impl SampleStage for ConvertStage {
         Ok(())
     }
     fn finish(mut self: Box<Self>) -> Result<Vec<Product>> {
-        self.sink.take().expect("sink present until finish").finish()?;
+        self.sink
+            .take()
+            .expect("sink present until finish")
+            .finish()?;
         Ok(vec![Product {
             kind: "recording".into(),
             path: self.path.clone(),
@@ -589,12 +834,24 @@ fn synth(a: SynthArgs) -> Result<bool> {
         realtime: false,
         chunk: 65536,
     };
-    write_recording(Box::new(source), &a.output, Some(a.to_format), &run, "synth")
+    write_recording(
+        Box::new(source),
+        &a.output,
+        Some(a.to_format),
+        &run,
+        "synth",
+    )
 }
 
 fn convert(a: ConvertArgs) -> Result<bool> {
     let source = io::open_source(&a.input, &a.source.overrides())?;
-    write_recording(source, &a.output, a.to_format, &a.run, &display_name(&a.input))
+    write_recording(
+        source,
+        &a.output,
+        a.to_format,
+        &a.run,
+        &display_name(&a.input),
+    )
 }
 
 /// Streams a source into a recording file: the body of `convert` and `synth`.
@@ -622,7 +879,12 @@ fn write_recording(
         format: spec.format,
         samples: 0,
     };
-    let running = chain::start(source, Box::new(stage), run_options(run), StatusBoard::new());
+    let running = chain::start(
+        source,
+        Box::new(stage),
+        run_options(run),
+        StatusBoard::new(),
+    );
     let report = watch(
         running,
         front_end(run),
@@ -656,6 +918,11 @@ mod tests {
         assert_eq!(product_stem("/x/aausat.raw.gz"), "aausat");
         assert_eq!(product_stem("pass.sigmf-meta"), "pass");
         assert_eq!(product_stem("-"), "stdin");
+        assert_eq!(
+            product_stem("a/meteorDuplicates.vcdu892.bin"),
+            "meteorDuplicates"
+        );
+        assert_eq!(product_stem("8bitsoft.s"), "8bitsoft");
     }
 
     #[test]

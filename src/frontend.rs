@@ -38,14 +38,13 @@ pub fn watch(
     let bar = (mode == FrontEnd::Progress && std::io::stderr().is_terminal()).then(|| {
         let bar = match total_samples {
             Some(n) => ProgressBar::new(n).with_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {percent:>3}% {msg} (eta {eta})",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{prefix} [{bar:30}] {percent:>3}% {msg} (eta {eta})")
+                    .expect("valid template")
+                    .progress_chars("=> "),
             ),
-            None => ProgressBar::new_spinner()
-                .with_style(ProgressStyle::with_template("{prefix} {spinner} {msg}").expect("valid template")),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{prefix} {spinner} {msg}").expect("valid template"),
+            ),
         };
         bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
         bar.set_prefix(label.to_string());

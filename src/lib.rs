@@ -2,11 +2,14 @@
 //! not pure DSP: sources and sinks, the streaming chain and its status, pipelines,
 //! products and the command line. The maths lives in `downlink-dsp`.
 
+pub mod ccsds;
 pub mod chain;
 pub mod cli;
 pub mod error;
 pub mod frontend;
 pub mod io;
+pub mod levels;
+pub mod meteor;
 pub mod pipelines;
 pub mod products;
 pub mod status;

@@ -8,7 +8,10 @@ use std::io::Write;
 use std::path::Path;
 
 fn write(path: &Path, bytes: &[u8]) {
-    std::fs::File::create(path).unwrap().write_all(bytes).unwrap();
+    std::fs::File::create(path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
 }
 
 /// Runs `decode --pipeline waterfall` (and `info`) on `file` and checks the failure.
@@ -31,16 +34,27 @@ fn assert_rejected(file: &Path, extra: &[&str], words: &[&str]) {
         let name = file.file_name().unwrap().to_str().unwrap();
         assert!(line.contains(name), "error does not name the file: {err}");
         for w in words {
-            assert!(line.to_lowercase().contains(&w.to_lowercase()), "error lacks '{w}': {err}");
+            assert!(
+                line.to_lowercase().contains(&w.to_lowercase()),
+                "error lacks '{w}': {err}"
+            );
         }
     }
-    assert_eq!(listing(out.path()), Vec::<String>::new(), "output left behind");
+    assert_eq!(
+        listing(out.path()),
+        Vec::<String>::new(),
+        "output left behind"
+    );
 }
 
 #[test]
 fn missing_file() {
     let dir = tempfile::tempdir().unwrap();
-    assert_rejected(&dir.path().join("nothere.cu8"), &["--rate", "1M"], &["no such file"]);
+    assert_rejected(
+        &dir.path().join("nothere.cu8"),
+        &["--rate", "1M"],
+        &["no such file"],
+    );
 }
 
 #[test]
@@ -55,7 +69,9 @@ fn unknown_extension_without_format() {
 fn random_bytes_named_wav() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("noise.wav");
-    let bytes: Vec<u8> = (0..10_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let bytes: Vec<u8> = (0..10_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     write(&f, &bytes);
     assert_rejected(&f, &[], &["wav"]);
 }
@@ -103,7 +119,10 @@ fn wav_header_lying_about_its_length() {
 fn malformed_sigmf_json() {
     let dir = tempfile::tempdir().unwrap();
     let meta = dir.path().join("broken.sigmf-meta");
-    write(&meta, br#"{"global": {"core:datatype": "cf32_le", "core:sample_rate": 1e6,"#);
+    write(
+        &meta,
+        br#"{"global": {"core:datatype": "cf32_le", "core:sample_rate": 1e6,"#,
+    );
     write(&dir.path().join("broken.sigmf-data"), &[0u8; 8000]);
     assert_rejected(&meta, &[], &["json"]);
 }
@@ -112,7 +131,9 @@ fn malformed_sigmf_json() {
 fn corrupt_gzip_stream() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("corrupt.cu8.gz");
-    let data: Vec<u8> = (0..400_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let data: Vec<u8> = (0..400_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&data).unwrap();
     let mut bytes = gz.finish().unwrap();
@@ -147,7 +168,11 @@ fn output_error_is_reported_and_leaves_no_half_file() {
     let blocker = dir.path().join("out");
     write(&blocker, b"not a folder");
     let o = downlink(&[
-        "decode", "--pipeline", "waterfall", scene_recording().to_str().unwrap(), "-o",
+        "decode",
+        "--pipeline",
+        "waterfall",
+        scene_recording().to_str().unwrap(),
+        "-o",
         blocker.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -23,7 +23,10 @@ fn every_command_has_help_with_examples() {
     for cmd in ["info", "decode", "convert", "pipelines"] {
         let o = downlink(&[cmd, "--help"]);
         assert!(o.status.success(), "{cmd} --help");
-        assert!(stdout(&o).contains("Example"), "{cmd} --help has no example");
+        assert!(
+            stdout(&o).contains("Example"),
+            "{cmd} --help has no example"
+        );
     }
 }
 
@@ -37,7 +40,10 @@ fn shipped_recording_matches_its_generator() {
     assert!(o.status.success(), "{}", stderr(&o));
     let shipped = std::fs::read(scene_recording().with_extension("sigmf-data")).unwrap();
     let fresh = std::fs::read(dir.path().join("scene.sigmf-data")).unwrap();
-    assert!(shipped == fresh, "recordings/scene-437m.sigmf-data differs from `downlink synth scene`");
+    assert!(
+        shipped == fresh,
+        "recordings/scene-437m.sigmf-data differs from `downlink synth scene`"
+    );
 }
 
 #[test]
@@ -63,7 +69,10 @@ fn info_describes_the_shipped_recording() {
     }
     let human = downlink(&["info", scene_recording().to_str().unwrap()]);
     let text = stdout(&human);
-    assert!(text.contains("437.000000 MHz") && text.contains("2026-11-26T09:41:00"), "{text}");
+    assert!(
+        text.contains("437.000000 MHz") && text.contains("2026-11-26T09:41:00"),
+        "{text}"
+    );
 }
 
 fn png_size(path: &Path) -> (u32, u32) {
@@ -80,8 +89,16 @@ fn waterfall_is_labelled_and_independent_of_chunk_size() {
     for chunk in ["1000", "65536"] {
         let out = dir.path().join(chunk);
         let o = downlink(&[
-            "decode", "--pipeline", "waterfall", "--chunk", chunk, "--rows", "300",
-            rec.to_str().unwrap(), "-o", out.to_str().unwrap(),
+            "decode",
+            "--pipeline",
+            "waterfall",
+            "--chunk",
+            chunk,
+            "--rows",
+            "300",
+            rec.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         let png = out.join("scene-437m.waterfall.png");
@@ -103,8 +120,20 @@ fn channel_extracts_the_fsk_burst_as_sigmf() {
     for chunk in ["997", "65536"] {
         let out = dir.path().join(chunk);
         let o = downlink(&[
-            "decode", "--pipeline", "channel", "--tune", "436.988M", "--bandwidth", "20k",
-            "--out-rate", "48k", "--chunk", chunk, rec.to_str().unwrap(), "-o", out.to_str().unwrap(),
+            "decode",
+            "--pipeline",
+            "channel",
+            "--tune",
+            "436.988M",
+            "--bandwidth",
+            "20k",
+            "--out-rate",
+            "48k",
+            "--chunk",
+            chunk,
+            rec.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         let meta = out.join("scene-437m.channel.sigmf-meta");
@@ -117,16 +146,33 @@ fn channel_extracts_the_fsk_burst_as_sigmf() {
         // The burst (on 1 s, off 0.5 s) is now at 0 Hz and far above the residual noise:
         // its power in the first half second vs the quiet gap at 1.1..1.4 s.
         let power = |a: usize, b: usize| -> f64 {
-            samples[a..b].iter().map(|s| s.norm_sqr() as f64).sum::<f64>() / (b - a) as f64
+            samples[a..b]
+                .iter()
+                .map(|s| s.norm_sqr() as f64)
+                .sum::<f64>()
+                / (b - a) as f64
         };
         let ratio_db = 10.0 * (power(0, 24_000) / power(52_800, 67_200)).log10();
         assert!(ratio_db > 15.0, "burst only {ratio_db:.1} dB above the gap");
     }
-    assert!(data[0] == data[1], "channel output depends on the chunk size");
-    let o = downlink(&["info", "--json", dir.path().join("65536/scene-437m.channel.sigmf-meta").to_str().unwrap()]);
+    assert!(
+        data[0] == data[1],
+        "channel output depends on the chunk size"
+    );
+    let o = downlink(&[
+        "info",
+        "--json",
+        dir.path()
+            .join("65536/scene-437m.channel.sigmf-meta")
+            .to_str()
+            .unwrap(),
+    ]);
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     let first = &v["spectrum"]["signals"][0];
-    assert!(first["center_offset_hz"].as_f64().unwrap().abs() < 500.0, "{first}");
+    assert!(
+        first["center_offset_hz"].as_f64().unwrap().abs() < 500.0,
+        "{first}"
+    );
 }
 
 fn scene_info() -> downlink::io::RecordingInfo {
@@ -187,14 +233,23 @@ fn convert_between_every_pair_of_formats_preserves_samples() {
         sink.finish().unwrap();
     }
     for (src, _, _) in containers {
-        let (src_info, original) = read_all(dir.path().join(src).to_str().unwrap());
+        let rate_given = downlink::io::Overrides {
+            sample_rate_hz: Some(rate),
+            ..Default::default()
+        };
+        let (src_info, original) =
+            read_all_with(dir.path().join(src).to_str().unwrap(), &rate_given);
         for (dst, _, _) in containers {
             let out = dir.path().join(format!("to-{src}-{dst}"));
             let o = downlink(&[
-                "convert", "--rate", "250k", dir.path().join(src).to_str().unwrap(), out.to_str().unwrap(),
+                "convert",
+                "--rate",
+                "250k",
+                dir.path().join(src).to_str().unwrap(),
+                out.to_str().unwrap(),
             ]);
             assert!(o.status.success(), "{src} → {dst}: {}", stderr(&o));
-            let (info, back) = read_all(out.to_str().unwrap());
+            let (info, back) = read_all_with(out.to_str().unwrap(), &rate_given);
             assert_eq!(info.sample_rate_hz, rate, "{src} → {dst}");
             assert_eq!(back.len(), original.len(), "{src} → {dst}");
             // The output's format is whatever the extension (or the input) chose.
@@ -207,7 +262,10 @@ fn convert_between_every_pair_of_formats_preserves_samples() {
             if tolerance < 1e-5 || src_info.format == info.format {
                 assert_eq!(worst, 0.0, "{src} → {dst} must be lossless");
             } else {
-                assert!(worst <= tolerance, "{src} → {dst}: error {worst} > {tolerance}");
+                assert!(
+                    worst <= tolerance,
+                    "{src} → {dst}: error {worst} > {tolerance}"
+                );
             }
         }
     }
@@ -217,8 +275,16 @@ fn convert_between_every_pair_of_formats_preserves_samples() {
 fn json_mode_prints_status_lines_and_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let o = downlink(&[
-        "decode", "--pipeline", "waterfall", "--json", "--realtime", "--chunk", "24000",
-        scene_recording().to_str().unwrap(), "-o", dir.path().to_str().unwrap(),
+        "decode",
+        "--pipeline",
+        "waterfall",
+        "--json",
+        "--realtime",
+        "--chunk",
+        "24000",
+        scene_recording().to_str().unwrap(),
+        "-o",
+        dir.path().to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let lines: Vec<serde_json::Value> = stdout(&o)
@@ -233,7 +299,11 @@ fn json_mode_prints_status_lines_and_a_summary() {
     assert_eq!(last["samples"], 720_000);
     assert!(last["speed_x_realtime"].as_f64().unwrap() < 1.2);
     assert_eq!(last["products"][0]["kind"], "waterfall");
-    assert!(last["stages"].as_array().unwrap().iter().any(|s| s["stage"] == "waterfall"));
+    assert!(last["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["stage"] == "waterfall"));
 }
 
 #[test]
@@ -241,19 +311,38 @@ fn stdin_needs_format_and_rate_and_then_works() {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
-    let o = downlink(&["decode", "--pipeline", "waterfall", "-", "-o", dir.path().to_str().unwrap()]);
+    let o = downlink(&[
+        "decode",
+        "--pipeline",
+        "waterfall",
+        "-",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--format"), "{}", stderr(&o));
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_downlink"))
-        .args(["decode", "--pipeline", "waterfall", "--format", "cu8", "--rate", "1.024M", "-", "-o"])
+        .args([
+            "decode",
+            "--pipeline",
+            "waterfall",
+            "--format",
+            "cu8",
+            "--rate",
+            "1.024M",
+            "-",
+            "-o",
+        ])
         .arg(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let bytes: Vec<u8> = (0..2_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let bytes: Vec<u8> = (0..2_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
     child.stdin.take().unwrap().write_all(&bytes).unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -265,7 +354,16 @@ fn ctrl_c_ends_cleanly_with_complete_products() {
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_downlink"))
-        .args(["decode", "--pipeline", "channel", "--offset", "30k", "--realtime", "--chunk", "4800"])
+        .args([
+            "decode",
+            "--pipeline",
+            "channel",
+            "--offset",
+            "30k",
+            "--realtime",
+            "--chunk",
+            "4800",
+        ])
         .arg(scene_recording())
         .arg("-o")
         .arg(dir.path())
@@ -274,7 +372,10 @@ fn ctrl_c_ends_cleanly_with_complete_products() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1200));
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
@@ -282,10 +383,21 @@ fn ctrl_c_ends_cleanly_with_complete_products() {
     // The product holds what was read before the stop, under its final name, and reads back.
     assert_eq!(
         listing(dir.path()),
-        vec!["scene-437m.channel.sigmf-data", "scene-437m.channel.sigmf-meta"]
+        vec![
+            "scene-437m.channel.sigmf-data",
+            "scene-437m.channel.sigmf-meta"
+        ]
     );
-    let (info, samples) = read_all(dir.path().join("scene-437m.channel.sigmf-meta").to_str().unwrap());
+    let (info, samples) = read_all(
+        dir.path()
+            .join("scene-437m.channel.sigmf-meta")
+            .to_str()
+            .unwrap(),
+    );
     assert_eq!(info.sample_rate_hz, 48_000.0);
     let seconds = samples.len() as f64 / 48_000.0;
-    assert!(seconds > 0.5 && seconds < 2.5, "{seconds} s written before the stop");
+    assert!(
+        seconds > 0.5 && seconds < 2.5,
+        "{seconds} s written before the stop"
+    );
 }

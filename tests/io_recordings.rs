@@ -32,7 +32,10 @@ fn recordings_dir() -> Option<PathBuf> {
             dir.display()
         );
     }
-    eprintln!("notice: {} not found; skipping the real-recording tests", dir.display());
+    eprintln!(
+        "notice: {} not found; skipping the real-recording tests",
+        dir.display()
+    );
     None
 }
 
@@ -42,7 +45,8 @@ fn sample_entries(m: &Manifest) -> Vec<&Entry> {
     m.entries
         .iter()
         .filter(|e| {
-            (e.dir.starts_with("cubesat-") && (e.file.ends_with(".wav") || e.file.ends_with(".raw.gz")))
+            (e.dir.starts_with("cubesat-")
+                && (e.file.ends_with(".wav") || e.file.ends_with(".raw.gz")))
                 || (e.dir.starts_with("lrpt-m2-iq-") && e.file.ends_with(".wav"))
         })
         .collect()
@@ -51,27 +55,50 @@ fn sample_entries(m: &Manifest) -> Vec<&Entry> {
 #[test]
 fn every_recording_probes_and_reads_to_its_duration() {
     let Some(dir) = recordings_dir() else { return };
-    let m: Manifest = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let m: Manifest =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     let entries = sample_entries(&m);
     let by_category = m
         .entries
         .iter()
-        .filter(|e| ["cubesat-audio", "cubesat-iq-wav", "cubesat-iq", "lrpt-iq"].contains(&e.category.as_str()))
+        .filter(|e| {
+            ["cubesat-audio", "cubesat-iq-wav", "cubesat-iq", "lrpt-iq"]
+                .contains(&e.category.as_str())
+        })
         .count();
-    assert_eq!(entries.len(), by_category, "file filter and manifest categories disagree");
-    assert!(entries.len() >= 40, "only {} sample recordings", entries.len());
+    assert_eq!(
+        entries.len(),
+        by_category,
+        "file filter and manifest categories disagree"
+    );
+    assert!(
+        entries.len() >= 40,
+        "only {} sample recordings",
+        entries.len()
+    );
     let mut saw = [0usize; 3];
     for e in entries {
         let path = dir.join(&e.dir).join(&e.file);
         let p = path.to_str().unwrap();
-        let rate = e.rate.as_f64().unwrap_or_else(|| panic!("{}: rate {}", e.file, e.rate));
-        let dur = e.dur.as_f64().unwrap_or_else(|| panic!("{}: dur {}", e.file, e.dur));
+        let rate = e
+            .rate
+            .as_f64()
+            .unwrap_or_else(|| panic!("{}: rate {}", e.file, e.rate));
+        let dur = e
+            .dur
+            .as_f64()
+            .unwrap_or_else(|| panic!("{}: dur {}", e.file, e.dur));
         let info = probe(p, &Overrides::default()).unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(info.sample_rate_hz, rate, "{p}");
         // The manifest rounds durations to the millisecond, hence the extra 0.5 ms.
         let tol = 2.0 / rate + 0.0005;
-        let got = info.duration_s().unwrap_or_else(|| panic!("{p}: duration unknown"));
-        assert!((got - dur).abs() <= tol, "{p}: duration {got} s, manifest {dur} s");
+        let got = info
+            .duration_s()
+            .unwrap_or_else(|| panic!("{p}: duration unknown"));
+        assert!(
+            (got - dur).abs() <= tol,
+            "{p}: duration {got} s, manifest {dur} s"
+        );
         match info.container {
             Container::Wav => {
                 saw[0] += 1;
@@ -93,15 +120,23 @@ fn every_recording_probes_and_reads_to_its_duration() {
         let mut count = 0u64;
         loop {
             buf.clear();
-            let n = src.read(&mut buf, 65_536).unwrap_or_else(|err| panic!("{err}"));
+            let n = src
+                .read(&mut buf, 65_536)
+                .unwrap_or_else(|err| panic!("{err}"));
             if n == 0 {
                 break;
             }
-            assert!(buf.iter().all(|s| s.re.is_finite() && s.im.is_finite()), "{p}");
+            assert!(
+                buf.iter().all(|s| s.re.is_finite() && s.im.is_finite()),
+                "{p}"
+            );
             if e.dir == "cubesat-delfic3" {
                 // The two channels carry the same audio to within a few LSB
                 // (max 23 of 32768 measured): proves the channel interleave.
-                assert!(buf.iter().all(|s| (s.re - s.im).abs() <= 32.0 / 32768.0), "{p}: L ≈ R");
+                assert!(
+                    buf.iter().all(|s| (s.re - s.im).abs() <= 32.0 / 32768.0),
+                    "{p}: L ≈ R"
+                );
             }
             if info.format == SampleFormat::Ri16 {
                 assert!(buf.iter().all(|s| s.im == 0.0), "{p}: real audio");
@@ -110,7 +145,10 @@ fn every_recording_probes_and_reads_to_its_duration() {
         }
         assert_eq!(Some(count), info.total_samples, "{p}");
         assert_eq!(src.info().total_samples, Some(count), "{p}");
-        assert!(((count as f64 / rate) - dur).abs() <= tol, "{p}: {count} samples");
+        assert!(
+            ((count as f64 / rate) - dur).abs() <= tol,
+            "{p}: {count} samples"
+        );
         saw[2] += 1;
     }
     assert!(saw[0] >= 35 && saw[1] == 14, "wav {} gz {}", saw[0], saw[1]);
@@ -122,9 +160,15 @@ fn ground_station_json_metadata() {
     let p = dir.join("cubesat-iq-dstar1/dstar1.raw.gz");
     let i = probe(p.to_str().unwrap(), &Overrides::default()).unwrap();
     assert_eq!(i.format, SampleFormat::Cu8);
-    assert_eq!(i.sample_rate_hz, 240_000.0, "inputSampleRate, not sampleRate");
+    assert_eq!(
+        i.sample_rate_hz, 240_000.0,
+        "inputSampleRate, not sampleRate"
+    );
     assert_eq!(i.center_freq_hz, Some(435_719_985.0), "actualFrequency");
-    assert_eq!(i.start_time, DateTime::from_timestamp_millis(1_580_157_836_189));
+    assert_eq!(
+        i.start_time,
+        DateTime::from_timestamp_millis(1_580_157_836_189)
+    );
     // The JSON's start/end span 2 s; the data holds 4 s, and the data wins.
     assert_eq!(i.total_samples, Some(960_000));
     assert_eq!(i.duration_s(), Some(4.0));
@@ -134,9 +178,18 @@ fn ground_station_json_metadata() {
     let st = i.station.as_ref().unwrap();
     assert_eq!((st.lat_deg, st.lon_deg), (53.72, 47.57));
     assert_eq!(i.satellite.as_deref(), Some("43881"));
-    assert!(i.sources.contains(&"sample_rate_hz: ground-station JSON (inputSampleRate)".to_string()), "{:?}", i.sources);
+    assert!(
+        i.sources
+            .contains(&"sample_rate_hz: ground-station JSON (inputSampleRate)".to_string()),
+        "{:?}",
+        i.sources
+    );
 
-    let t = probe(dir.join("cubesat-iq-tubin/tubin.raw.gz").to_str().unwrap(), &Overrides::default()).unwrap();
+    let t = probe(
+        dir.join("cubesat-iq-tubin/tubin.raw.gz").to_str().unwrap(),
+        &Overrides::default(),
+    )
+    .unwrap();
     assert_eq!(t.format, SampleFormat::Cf32, "COMPLEX_FLOAT");
     assert_eq!(t.sample_rate_hz, 48_000.0);
     assert_eq!(t.center_freq_hz, Some(435_951_000.0));
@@ -146,8 +199,24 @@ fn ground_station_json_metadata() {
 #[test]
 fn lrpt_wavs_are_iq() {
     let Some(dir) = recordings_dir() else { return };
-    let m = probe(dir.join("lrpt-m2-iq-wav/meteor.wav").to_str().unwrap(), &Overrides::default()).unwrap();
-    assert_eq!((m.format, m.sample_rate_hz, m.total_samples), (SampleFormat::Cu8, 150_000.0, Some(1_500_000)));
-    let s = probe(dir.join("lrpt-m2-iq-jradio-small/meteor_small.wav").to_str().unwrap(), &Overrides::default()).unwrap();
-    assert_eq!((s.format, s.sample_rate_hz, s.total_samples), (SampleFormat::Cs16, 222_222.0, Some(31_430)));
+    let m = probe(
+        dir.join("lrpt-m2-iq-wav/meteor.wav").to_str().unwrap(),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (m.format, m.sample_rate_hz, m.total_samples),
+        (SampleFormat::Cu8, 150_000.0, Some(1_500_000))
+    );
+    let s = probe(
+        dir.join("lrpt-m2-iq-jradio-small/meteor_small.wav")
+            .to_str()
+            .unwrap(),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (s.format, s.sample_rate_hz, s.total_samples),
+        (SampleFormat::Cs16, 222_222.0, Some(31_430))
+    );
 }

@@ -70,8 +70,8 @@ fn two_hours_at_2_4_msps_stream_in_constant_memory() {
     info.format = SampleFormat::Cf32;
 
     let marks = Arc::new(Mutex::new(vec![
-        (600 * RATE_HZ as u64, None),  // after 10 minutes: everything warmed up
-        (TWO_HOURS - 1, None),          // at the very end
+        (600 * RATE_HZ as u64, None), // after 10 minutes: everything warmed up
+        (TWO_HOURS - 1, None),        // at the very end
     ]));
     let source = Looping {
         info: info.clone(),
@@ -86,7 +86,8 @@ fn two_hours_at_2_4_msps_stream_in_constant_memory() {
         format: SampleFormat::Cf32,
     };
     let counted = Arc::new(Mutex::new(0u64));
-    let stage = ChannelStage::to_writer(&cfg, &info, Box::new(CountingWriter(counted.clone()))).unwrap();
+    let stage =
+        ChannelStage::to_writer(&cfg, &info, Box::new(CountingWriter(counted.clone()))).unwrap();
     let report = chain::run(Box::new(source), Box::new(stage), RunOptions::default()).unwrap();
 
     assert_eq!(report.samples, TWO_HOURS);
@@ -95,9 +96,18 @@ fn two_hours_at_2_4_msps_stream_in_constant_memory() {
     let marks = marks.lock().unwrap();
     let warm = marks[0].1.expect("10-minute mark reached");
     let end = marks[1].1.expect("end mark reached");
-    eprintln!("peak RSS after 10 min: {warm} KiB, after 2 h: {end} KiB, speed {:.1}× real time", report.speed_x_realtime());
-    assert!(end <= warm + 2048, "peak memory grew from {warm} KiB to {end} KiB");
-    assert!(end < 256 * 1024, "peak memory {end} KiB is more than a streaming chain needs");
+    eprintln!(
+        "peak RSS after 10 min: {warm} KiB, after 2 h: {end} KiB, speed {:.1}× real time",
+        report.speed_x_realtime()
+    );
+    assert!(
+        end <= warm + 2048,
+        "peak memory grew from {warm} KiB to {end} KiB"
+    );
+    assert!(
+        end < 256 * 1024,
+        "peak memory {end} KiB is more than a streaming chain needs"
+    );
 }
 
 struct CountingWriter(Arc<Mutex<u64>>);

@@ -6,6 +6,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use downlink_dsp::filter::design::lowpass_taps;
 use downlink_dsp::filter::{Channelizer, ChannelizerConfig, FirDecimator};
 use downlink_dsp::nco::Nco;
+use downlink_dsp::spectrum::{Welch, WelchConfig};
 use num_complex::Complex32;
 
 /// Deterministic pseudo-noise input (the values do not matter for speed, but
@@ -75,6 +76,18 @@ fn bench_kernels(c: &mut Criterion) {
             out.clear();
             ch.process(black_box(&x), &mut out);
             black_box(out.len())
+        })
+    });
+
+    let mut welch = Welch::new(WelchConfig {
+        fft_size: 4096,
+        ..WelchConfig::default()
+    })
+    .unwrap();
+    group.bench_function("welch_push_fft4096_hann_50pct", |b| {
+        b.iter(|| {
+            welch.push(black_box(&x));
+            black_box(welch.segments())
         })
     });
     group.finish();

@@ -24,7 +24,9 @@ use std::path::Path;
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::{Annotation, Container, InputError, Overrides, RecordingInfo, SampleFormat, Station, Tle};
+use super::{
+    Annotation, Container, InputError, Overrides, RecordingInfo, SampleFormat, Station, Tle,
+};
 
 /// What a file name says about its recording.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,15 +46,18 @@ pub struct NameFacts {
 pub fn format_from_extension(ext: &str) -> Option<SampleFormat> {
     let e = ext.to_ascii_lowercase();
     match e.as_str() {
-        "cu8" | "cs8" | "cs16" | "cf32" | "fc32" | "cfile" | "u8" | "s8" | "s16" | "f32" | "ci8" | "ci16"
-        | "ru8" | "ri16" | "rf32" => SampleFormat::from_name(&e),
+        "cu8" | "cs8" | "cs16" | "cf32" | "fc32" | "cfile" | "u8" | "s8" | "s16" | "f32"
+        | "ci8" | "ci16" | "ru8" | "ri16" | "rf32" => SampleFormat::from_name(&e),
         _ => None,
     }
 }
 
 /// Extensions of headerless sample files whose format must come from elsewhere.
 pub(crate) fn is_formatless_raw_extension(ext: &str) -> bool {
-    matches!(ext.to_ascii_lowercase().as_str(), "raw" | "bin" | "iq" | "dat" | "data")
+    matches!(
+        ext.to_ascii_lowercase().as_str(),
+        "raw" | "bin" | "iq" | "dat" | "data"
+    )
 }
 
 fn parse_freq(s: &str) -> Option<f64> {
@@ -71,7 +76,9 @@ fn parse_freq(s: &str) -> Option<f64> {
 }
 
 fn num<T: std::str::FromStr>(s: &str, len: usize) -> Option<T> {
-    (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+    (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
 }
 
 fn naive(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, ms: u32) -> Option<NaiveDateTime> {
@@ -129,7 +136,10 @@ fn sdrpp(stem: &str, ext: &str) -> Option<NameFacts> {
         0,
     )?;
     // A local time that falls in a DST gap has no instant; take none rather than guess.
-    let start = Local.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc));
+    let start = Local
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc));
     Some(NameFacts {
         tool: "SDR++",
         format: None,
@@ -201,8 +211,16 @@ fn satdump(stem: &str, ext: &str) -> Option<NameFacts> {
         return None;
     }
     let ms = if t.len() == 4 { num(t[3], 3)? } else { 0 };
-    let start = naive(num(d[0], 4)?, num(d[1], 2)?, num(d[2], 2)?, num(t[0], 2)?, num(t[1], 2)?, num(t[2], 2)?, ms)?
-        .and_utc();
+    let start = naive(
+        num(d[0], 4)?,
+        num(d[1], 2)?,
+        num(d[2], 2)?,
+        num(t[0], 2)?,
+        num(t[1], 2)?,
+        num(t[2], 2)?,
+        ms,
+    )?
+    .and_utc();
     let rate: f64 = p[2].strip_suffix("SPS")?.parse().ok()?;
     let freq = parse_freq(p[3])?;
     let format = if ext.eq_ignore_ascii_case("wav") {
@@ -311,11 +329,16 @@ impl Facts {
             Err(_) => return Ok(()),
         };
         if meta.len() > 16 << 20 {
-            return Err(InputError::new(&json_path, "ground-station JSON is larger than 16 MiB; not a metadata file?"));
+            return Err(InputError::new(
+                &json_path,
+                "ground-station JSON is larger than 16 MiB; not a metadata file?",
+            ));
         }
-        let text = std::fs::read(&json_path).map_err(|e| InputError::new(&json_path, format!("cannot read: {e}")))?;
-        let j: GroundStationJson = serde_json::from_slice(&text)
-            .map_err(|e| InputError::new(&json_path, format!("malformed ground-station JSON: {e}")))?;
+        let text = std::fs::read(&json_path)
+            .map_err(|e| InputError::new(&json_path, format!("cannot read: {e}")))?;
+        let j: GroundStationJson = serde_json::from_slice(&text).map_err(|e| {
+            InputError::new(&json_path, format!("malformed ground-station JSON: {e}"))
+        })?;
         const ORIGIN: &str = "ground-station JSON";
         if let Some(df) = &j.data_format {
             let fmt = match df.as_str() {
@@ -338,16 +361,25 @@ impl Facts {
             self.freq = Some((f, format!("{ORIGIN} (actualFrequency)")));
         }
         if let Some(ms) = j.start {
-            let t = DateTime::<Utc>::from_timestamp_millis(ms)
-                .ok_or_else(|| InputError::new(&json_path, format!("start {ms} ms is out of range")))?;
+            let t = DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(|| {
+                InputError::new(&json_path, format!("start {ms} ms is out of range"))
+            })?;
             self.start = Some((t, ORIGIN.into()));
         }
         if let Some(t) = j.tle {
-            self.tle = Some(Tle { name: t.line1.trim().into(), line1: t.line2, line2: t.line3 });
+            self.tle = Some(Tle {
+                name: t.line1.trim().into(),
+                line1: t.line2,
+                line2: t.line3,
+            });
             self.other_sources.push(format!("tle: {ORIGIN}"));
         }
         if let Some(s) = j.ground_station {
-            self.station = Some(Station { lat_deg: s.lat, lon_deg: s.lon, alt_m: s.alt.unwrap_or(0.0) });
+            self.station = Some(Station {
+                lat_deg: s.lat,
+                lon_deg: s.lon,
+                alt_m: s.alt.unwrap_or(0.0),
+            });
             self.other_sources.push(format!("station: {ORIGIN}"));
         }
         if let Some(s) = j.satellite {
@@ -412,10 +444,16 @@ impl Facts {
         }
         if let Some((f, origin)) = &self.freq {
             if !f.is_finite() {
-                return Err(InputError::new(err_path, format!("centre frequency {f} (from {origin}) is not finite")));
+                return Err(InputError::new(
+                    err_path,
+                    format!("centre frequency {f} (from {origin}) is not finite"),
+                ));
             }
         }
-        let mut sources = vec![format!("format: {format_origin}"), format!("sample_rate_hz: {rate_origin}")];
+        let mut sources = vec![
+            format!("format: {format_origin}"),
+            format!("sample_rate_hz: {rate_origin}"),
+        ];
         if let Some((_, o)) = &self.freq {
             sources.push(format!("center_freq_hz: {o}"));
         }
@@ -455,8 +493,15 @@ mod tests {
         assert_eq!(n.tool, "SDR++");
         assert_eq!(n.center_freq_hz, Some(137_900_000.0));
         assert!(n.local_time);
-        let local = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap().and_hms_opt(10, 42, 13).unwrap();
-        let expect = Local.from_local_datetime(&local).earliest().unwrap().with_timezone(&Utc);
+        let local = NaiveDate::from_ymd_opt(2026, 11, 26)
+            .unwrap()
+            .and_hms_opt(10, 42, 13)
+            .unwrap();
+        let expect = Local
+            .from_local_datetime(&local)
+            .earliest()
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(n.start_time, Some(expect));
         assert_eq!(n.format, None);
         assert_eq!(n.sample_rate_hz, None);
@@ -464,7 +509,10 @@ mod tests {
         let a = parse_file_name("audio_137100000Hz_10-42-13_26-11-2026.wav").unwrap();
         assert_eq!(a.center_freq_hz, None);
         assert!(a.start_time.is_some());
-        assert!(parse_file_name("baseband_137900000Hz_10-42-13_32-11-2026.wav").is_none(), "day 32");
+        assert!(
+            parse_file_name("baseband_137900000Hz_10-42-13_32-11-2026.wav").is_none(),
+            "day 32"
+        );
     }
 
     #[test]
@@ -507,9 +555,14 @@ mod tests {
         assert_eq!(m.start_time, Some(utc("2023-05-12T10:23:45.123Z")));
         assert_eq!(m.format, Some(SampleFormat::Cf32));
         assert_eq!(m.sample_rate_hz, Some(6_000_000.0));
-        for (ext, f) in [("cu8", SampleFormat::Cu8), ("cs8", SampleFormat::Cs8), ("s8", SampleFormat::Cs8), ("f32", SampleFormat::Cf32)]
-        {
-            let n = parse_file_name(&format!("2023-05-12_10-23-45_2400000SPS_137900000Hz.{ext}")).unwrap();
+        for (ext, f) in [
+            ("cu8", SampleFormat::Cu8),
+            ("cs8", SampleFormat::Cs8),
+            ("s8", SampleFormat::Cs8),
+            ("f32", SampleFormat::Cf32),
+        ] {
+            let n = parse_file_name(&format!("2023-05-12_10-23-45_2400000SPS_137900000Hz.{ext}"))
+                .unwrap();
             assert_eq!(n.format, Some(f), "{ext}");
         }
         let w = parse_file_name("2023-05-12_10-23-45_2400000SPS_137900000Hz.wav").unwrap();
@@ -520,7 +573,13 @@ mod tests {
 
     #[test]
     fn unrelated_names_give_nothing() {
-        for n in ["ao73.wav", "dstar1.raw.gz", "meteor.wav", "x_y_z_w.cu8", "gqrx_2019_1_2_3_fc.raw"] {
+        for n in [
+            "ao73.wav",
+            "dstar1.raw.gz",
+            "meteor.wav",
+            "x_y_z_w.cu8",
+            "gqrx_2019_1_2_3_fc.raw",
+        ] {
             assert_eq!(parse_file_name(n), None, "{n}");
         }
     }
@@ -554,7 +613,14 @@ mod tests {
         assert_eq!(f.start.as_ref().unwrap().0, utc("2020-01-27T20:43:56.189Z"));
         assert_eq!(f.tle.as_ref().unwrap().name, "D-STAR ONE (SPARROW)");
         assert_eq!(f.tle.as_ref().unwrap().line2, "2 43881");
-        assert_eq!(f.station, Some(Station { lat_deg: 53.72, lon_deg: 47.57, alt_m: 0.0 }));
+        assert_eq!(
+            f.station,
+            Some(Station {
+                lat_deg: 53.72,
+                lon_deg: 47.57,
+                alt_m: 0.0
+            })
+        );
         assert_eq!(f.satellite.as_deref(), Some("43881"));
     }
 }

@@ -78,8 +78,12 @@ pub struct RecordingInfo {
     #[serde(serialize_with = "ser_time")]
     pub start_time: Option<DateTime<Utc>>,
     /// Known up front for raw, WAV and SigMF files. For `.gz` it comes from the
-    /// gzip ISIZE trailer when that is exact (see `raw::gzip_total_bytes`); for
-    /// `.gz` and stdin a source fills it in when it reaches the end of the stream.
+    /// gzip ISIZE trailer (uncompressed size mod 2^32) only when that must be
+    /// exact: compressed file ≤ 4 GiB / 1032 (≈4.16 MB; DEFLATE's maximum ratio
+    /// is 1032:1), taking the file to be one member; larger `.gz` give `None`. For
+    /// `.gz` and stdin the source sets it in its own `info()` at the end of the
+    /// stream (correcting a multi-member file, whose trailer holds only the last
+    /// member's size).
     pub total_samples: Option<u64>,
     /// Where each fact came from, as `"<fact>: <origin>"`, e.g.
     /// `"sample_rate_hz: WAV header"`, `"center_freq_hz: file name (SDR++)"`,
@@ -136,7 +140,10 @@ pub struct InputError {
 
 impl InputError {
     pub(crate) fn new(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {
-        InputError { path: path.as_ref().display().to_string(), problem: problem.into() }
+        InputError {
+            path: path.as_ref().display().to_string(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -150,7 +157,10 @@ pub struct OutputError {
 
 impl OutputError {
     pub(crate) fn new(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {
-        OutputError { path: path.as_ref().display().to_string(), problem: problem.into() }
+        OutputError {
+            path: path.as_ref().display().to_string(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -166,7 +176,8 @@ enum Kind {
 
 fn classify(path: &str) -> Kind {
     let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".sigmf-meta") || lower.ends_with(".sigmf-data") || lower.ends_with(".sigmf") {
+    if lower.ends_with(".sigmf-meta") || lower.ends_with(".sigmf-data") || lower.ends_with(".sigmf")
+    {
         Kind::SigMf
     } else if lower.ends_with(".wav") {
         Kind::Wav
@@ -179,6 +190,14 @@ fn classify(path: &str) -> Kind {
 
 /// Opens a recording for streaming. `"-"` reads headerless samples from stdin
 /// and needs both `ov.format` and `ov.sample_rate_hz`.
+///
+/// The container comes from the name: `.sigmf-meta`/`.sigmf-data`/`.sigmf` →
+/// SigMF pair, `.wav` → WAV, `.gz` → gzip, anything else → headerless samples
+/// whose format comes from the extension (`.cu8 .cs8 .cs16 .cf32`, `.fc32`,
+/// `.cfile`, SatDump's `.u8 .s8 .s16 .f32`, `.ru8 .ri16 .rf32`), the file-name
+/// conventions in [`meta`], a ground-station JSON beside it, or `ov.format`.
+/// Overrides win over everything, including a WAV or SigMF header (a
+/// `format` override reinterprets the data bytes).
 pub fn open_source(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, InputError> {
     if path == "-" {
         return Ok(Box::new(raw::open_stdin(ov)?));
@@ -194,7 +213,10 @@ pub fn open_source(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, 
 /// Opens a recording and returns its metadata without reading samples.
 pub fn probe(path: &str, ov: &Overrides) -> Result<RecordingInfo, InputError> {
     if path == "-" {
-        return Err(InputError::new(STDIN_NAME, "cannot probe standard input: it can only be read once"));
+        return Err(InputError::new(
+            STDIN_NAME,
+            "cannot probe standard input: it can only be read once",
+        ));
     }
     Ok(open_source(path, ov)?.info().clone())
 }

@@ -9,7 +9,10 @@ use flate2::read::MultiGzDecoder;
 use num_complex::Complex32;
 
 use super::meta::{format_from_extension, is_formatless_raw_extension, Facts};
-use super::{decode_samples, Container, InputError, Overrides, RecordingInfo, SampleFormat, SampleSource, STDIN_NAME};
+use super::{
+    decode_samples, Container, InputError, Overrides, RecordingInfo, SampleFormat, SampleSource,
+    STDIN_NAME,
+};
 
 /// Bytes read and decoded per call: large enough to amortise system calls and
 /// decoder overhead, small enough to stay in L2 next to its decoded output.
@@ -91,7 +94,9 @@ impl SampleSource for StreamSource {
                 Err(e) => {
                     let at = self.samples_read * bps as u64 + self.pending as u64;
                     let problem = match self.kind {
-                        StreamKind::Gzip => format!("corrupt gzip data after {at} decompressed bytes: {e}"),
+                        StreamKind::Gzip => {
+                            format!("corrupt gzip data after {at} decompressed bytes: {e}")
+                        }
                         StreamKind::Plain => format!("read failed after {at} bytes: {e}"),
                         StreamKind::Stdin => format!("read failed after {at} bytes: {e}"),
                     };
@@ -130,7 +135,9 @@ impl SampleSource for StreamSource {
 
 pub(crate) fn open_file(path: &str) -> Result<(File, u64), InputError> {
     let file = File::open(path).map_err(|e| InputError::new(path, format!("cannot open: {e}")))?;
-    let meta = file.metadata().map_err(|e| InputError::new(path, format!("cannot stat: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| InputError::new(path, format!("cannot stat: {e}")))?;
     if meta.is_dir() {
         return Err(InputError::new(path, "is a directory, not a recording"));
     }
@@ -139,8 +146,14 @@ pub(crate) fn open_file(path: &str) -> Result<(File, u64), InputError> {
 
 /// The extension that names the sample format: `x.cu8` → `cu8`, `x.cu8.gz` → `cu8`.
 fn inner_extension(path: &str) -> String {
-    let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let name = name.strip_suffix(".gz").or_else(|| name.strip_suffix(".GZ")).unwrap_or(name);
+    let name = Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    let name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".GZ"))
+        .unwrap_or(name);
     match name.rfind('.') {
         Some(i) if i > 0 => name[i + 1..].to_string(),
         _ => String::new(),
@@ -185,7 +198,13 @@ pub(crate) fn open_plain(path: &str, ov: &Overrides) -> Result<StreamSource, Inp
         }
         Ok(Some(len / bps))
     })?;
-    Ok(StreamSource::new(info, path.to_string(), StreamKind::Plain, Box::new(file), false))
+    Ok(StreamSource::new(
+        info,
+        path.to_string(),
+        StreamKind::Plain,
+        Box::new(file),
+        false,
+    ))
 }
 
 /// The largest compressed size whose uncompressed size must be below 4 GiB,
@@ -212,12 +231,19 @@ fn gzip_total_bytes(file: &mut File, len: u64) -> std::io::Result<Option<u64>> {
 pub(crate) fn open_gzip(path: &str, ov: &Overrides) -> Result<StreamSource, InputError> {
     let (mut file, len) = open_file(path)?;
     let mut magic = [0u8; 2];
-    let n = file.read(&mut magic).map_err(|e| InputError::new(path, format!("cannot read: {e}")))?;
+    let n = file
+        .read(&mut magic)
+        .map_err(|e| InputError::new(path, format!("cannot read: {e}")))?;
     if n < 2 || magic != [0x1f, 0x8b] {
-        return Err(InputError::new(path, "not a gzip file (missing the 1f 8b magic bytes)"));
+        return Err(InputError::new(
+            path,
+            "not a gzip file (missing the 1f 8b magic bytes)",
+        ));
     }
-    let isize = gzip_total_bytes(&mut file, len).map_err(|e| InputError::new(path, format!("cannot read: {e}")))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| InputError::new(path, format!("cannot seek: {e}")))?;
+    let isize = gzip_total_bytes(&mut file, len)
+        .map_err(|e| InputError::new(path, format!("cannot read: {e}")))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| InputError::new(path, format!("cannot seek: {e}")))?;
     let facts = headerless_facts(path, ov)?;
     let info = facts.into_info(path, path, Container::Gzip, |fmt| {
         let bps = fmt.bytes_per_sample() as u64;
@@ -225,7 +251,13 @@ pub(crate) fn open_gzip(path: &str, ov: &Overrides) -> Result<StreamSource, Inpu
         Ok(isize.filter(|b| b % bps == 0).map(|b| b / bps))
     })?;
     let reader = MultiGzDecoder::new(BufReader::with_capacity(64 * 1024, file));
-    Ok(StreamSource::new(info, path.to_string(), StreamKind::Gzip, Box::new(reader), true))
+    Ok(StreamSource::new(
+        info,
+        path.to_string(),
+        StreamKind::Gzip,
+        Box::new(reader),
+        true,
+    ))
 }
 
 /// Headerless samples on standard input; format and rate must be given.
@@ -240,13 +272,22 @@ pub(crate) fn open_stdin(ov: &Overrides) -> Result<StreamSource, InputError> {
     if !missing.is_empty() {
         return Err(InputError::new(
             STDIN_NAME,
-            format!("reading samples from stdin needs {} (stdin has no header)", missing.join(" and ")),
+            format!(
+                "reading samples from stdin needs {} (stdin has no header)",
+                missing.join(" and ")
+            ),
         ));
     }
     let mut facts = Facts::default();
     facts.apply_overrides(ov);
     let info = facts.into_info("-", STDIN_NAME, Container::Stdin, |_| Ok(None))?;
-    Ok(StreamSource::new(info, STDIN_NAME.to_string(), StreamKind::Stdin, Box::new(std::io::stdin()), true))
+    Ok(StreamSource::new(
+        info,
+        STDIN_NAME.to_string(),
+        StreamKind::Stdin,
+        Box::new(std::io::stdin()),
+        true,
+    ))
 }
 
 #[cfg(test)]
@@ -269,10 +310,13 @@ mod tests {
     }
 
     fn info(fmt: SampleFormat) -> RecordingInfo {
-        let mut f = Facts::default();
-        f.format = Some((fmt, "test".into()));
-        f.rate = Some((1.0, "test".into()));
-        f.into_info("t", "t", Container::Stdin, |_| Ok(None)).unwrap()
+        let f = Facts {
+            format: Some((fmt, "test".into())),
+            rate: Some((1.0, "test".into())),
+            ..Default::default()
+        };
+        f.into_info("t", "t", Container::Stdin, |_| Ok(None))
+            .unwrap()
     }
 
     #[test]
@@ -281,9 +325,25 @@ mod tests {
         let data = data[..10_000].to_vec();
         let mut expect = Vec::new();
         decode_samples(SampleFormat::Cs16, &data, &mut expect);
-        for (step, max) in [(1, 1), (3, 7), (5, 2500), (4096, 1000), (usize::MAX, usize::MAX)] {
-            let r = Dribble { data: data.clone(), pos: 0, step };
-            let mut s = StreamSource::new(info(SampleFormat::Cs16), "t".into(), StreamKind::Stdin, Box::new(r), true);
+        for (step, max) in [
+            (1, 1),
+            (3, 7),
+            (5, 2500),
+            (4096, 1000),
+            (usize::MAX, usize::MAX),
+        ] {
+            let r = Dribble {
+                data: data.clone(),
+                pos: 0,
+                step,
+            };
+            let mut s = StreamSource::new(
+                info(SampleFormat::Cs16),
+                "t".into(),
+                StreamKind::Stdin,
+                Box::new(r),
+                true,
+            );
             let mut got = Vec::new();
             loop {
                 let before = got.len();
@@ -301,14 +361,33 @@ mod tests {
 
     #[test]
     fn trailing_partial_sample_is_an_error_at_eof_and_sticks() {
-        let r = Dribble { data: vec![1, 2, 3, 4, 5], pos: 0, step: 2 };
-        let mut s = StreamSource::new(info(SampleFormat::Cs16), "x.gz".into(), StreamKind::Gzip, Box::new(r), true);
+        let r = Dribble {
+            data: vec![1, 2, 3, 4, 5],
+            pos: 0,
+            step: 2,
+        };
+        let mut s = StreamSource::new(
+            info(SampleFormat::Cs16),
+            "x.gz".into(),
+            StreamKind::Gzip,
+            Box::new(r),
+            true,
+        );
         let mut out = Vec::new();
         assert_eq!(s.read(&mut out, 100).unwrap(), 1);
         let e = s.read(&mut out, 100).unwrap_err();
-        assert!(e.to_string().starts_with("x.gz: truncated last sample"), "{e}");
-        assert!(e.problem.contains("1 byte(s) into a 4-byte cs16 sample"), "{e}");
-        assert_eq!(s.read(&mut out, 100).unwrap_err().to_string(), e.to_string());
+        assert!(
+            e.to_string().starts_with("x.gz: truncated last sample"),
+            "{e}"
+        );
+        assert!(
+            e.problem.contains("1 byte(s) into a 4-byte cs16 sample"),
+            "{e}"
+        );
+        assert_eq!(
+            s.read(&mut out, 100).unwrap_err().to_string(),
+            e.to_string()
+        );
     }
 
     #[test]

@@ -54,14 +54,20 @@ fn datatype(dt: &str) -> Result<SampleFormat, String> {
 fn opt_f64(obj: &Map<String, Value>, key: &str) -> Result<Option<f64>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_f64().map(Some).ok_or_else(|| format!("{key} is not a number")),
+        Some(v) => v
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| format!("{key} is not a number")),
     }
 }
 
 fn opt_u64(obj: &Map<String, Value>, key: &str) -> Result<Option<u64>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| format!("{key} is not a non-negative integer")),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| format!("{key} is not a non-negative integer")),
     }
 }
 
@@ -73,13 +79,19 @@ fn opt_str(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, String
     }
 }
 
-fn objects<'a>(root: &'a Map<String, Value>, key: &str) -> Result<Vec<&'a Map<String, Value>>, String> {
+fn objects<'a>(
+    root: &'a Map<String, Value>,
+    key: &str,
+) -> Result<Vec<&'a Map<String, Value>>, String> {
     match root.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(a)) => a
             .iter()
             .enumerate()
-            .map(|(i, v)| v.as_object().ok_or_else(|| format!("{key}[{i}] is not an object")))
+            .map(|(i, v)| {
+                v.as_object()
+                    .ok_or_else(|| format!("{key}[{i}] is not an object"))
+            })
             .collect(),
         Some(_) => Err(format!("\"{key}\" is not an array")),
     }
@@ -87,8 +99,11 @@ fn objects<'a>(root: &'a Map<String, Value>, key: &str) -> Result<Vec<&'a Map<St
 
 /// The facts in a SigMF metadata document.
 fn parse_meta(text: &[u8], facts: &mut Facts) -> Result<(), String> {
-    let root: Value = serde_json::from_slice(text).map_err(|e| format!("malformed SigMF metadata JSON: {e}"))?;
-    let root = root.as_object().ok_or("malformed SigMF metadata: the top level is not a JSON object")?;
+    let root: Value =
+        serde_json::from_slice(text).map_err(|e| format!("malformed SigMF metadata JSON: {e}"))?;
+    let root = root
+        .as_object()
+        .ok_or("malformed SigMF metadata: the top level is not a JSON object")?;
     let global = root
         .get("global")
         .and_then(Value::as_object)
@@ -96,11 +111,14 @@ fn parse_meta(text: &[u8], facts: &mut Facts) -> Result<(), String> {
     const ORIGIN: &str = "SigMF metadata";
     let dt = opt_str(global, "core:datatype")?.ok_or("SigMF metadata has no core:datatype")?;
     facts.format = Some((datatype(&dt)?, ORIGIN.into()));
-    let rate = opt_f64(global, "core:sample_rate")?.ok_or("SigMF metadata has no core:sample_rate")?;
+    let rate =
+        opt_f64(global, "core:sample_rate")?.ok_or("SigMF metadata has no core:sample_rate")?;
     facts.rate = Some((rate, ORIGIN.into()));
     if let Some(n) = opt_u64(global, "core:num_channels")? {
         if n != 1 {
-            return Err(format!("core:num_channels is {n}; only single-channel SigMF is supported"));
+            return Err(format!(
+                "core:num_channels is {n}; only single-channel SigMF is supported"
+            ));
         }
     }
     facts.description = opt_str(global, "core:description")?;
@@ -108,10 +126,16 @@ fn parse_meta(text: &[u8], facts: &mut Facts) -> Result<(), String> {
     let mut captures = objects(root, "captures")?;
     for (i, c) in captures.iter().enumerate() {
         if opt_u64(c, "core:header_bytes")?.unwrap_or(0) > 0 {
-            return Err(format!("captures[{i}] has core:header_bytes, which is not supported"));
+            return Err(format!(
+                "captures[{i}] has core:header_bytes, which is not supported"
+            ));
         }
     }
-    captures.sort_by_key(|c| c.get("core:sample_start").and_then(Value::as_u64).unwrap_or(0));
+    captures.sort_by_key(|c| {
+        c.get("core:sample_start")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    });
     if let Some(first) = captures.first() {
         if let Some(f) = opt_f64(first, "core:frequency")? {
             facts.freq = Some((f, ORIGIN.into()));
@@ -122,8 +146,20 @@ fn parse_meta(text: &[u8], facts: &mut Facts) -> Result<(), String> {
                 .with_timezone(&Utc);
             // The datetime belongs to the capture's first sample.
             let start = opt_u64(first, "core:sample_start")?.unwrap_or(0);
-            let back = if rate.is_finite() && rate > 0.0 { start as f64 / rate } else { 0.0 };
-            let t = t - chrono::Duration::nanoseconds((back * 1e9).round() as i64);
+            let back = if rate.is_finite() && rate > 0.0 {
+                start as f64 / rate
+            } else {
+                0.0
+            };
+            let out_of_range =
+                || format!("core:datetime \"{s}\" minus core:sample_start {start} is out of range");
+            // Beyond ~3000 years the offset is nonsense (and would not fit in i64 ns).
+            if !(back.is_finite() && back.abs() < 1e11) {
+                return Err(out_of_range());
+            }
+            let t = t
+                .checked_sub_signed(chrono::Duration::nanoseconds((back * 1e9).round() as i64))
+                .ok_or_else(out_of_range)?;
             facts.start = Some((t, ORIGIN.into()));
         }
     }
@@ -148,13 +184,17 @@ pub(crate) fn open(path: &str, ov: &Overrides) -> Result<StreamSource, InputErro
     let meta_len = match std::fs::metadata(&meta_path) {
         Ok(m) => m.len(),
         Err(e) => {
-            if path.to_ascii_lowercase().ends_with(".sigmf") && std::path::Path::new(path).is_file() {
+            if path.to_ascii_lowercase().ends_with(".sigmf") && std::path::Path::new(path).is_file()
+            {
                 return Err(InputError::new(
                     path,
                     format!("SigMF archives (.sigmf, tar) are not supported: extract it to get {meta_path} and {data_path}"),
                 ));
             }
-            return Err(InputError::new(&meta_path, format!("cannot open SigMF metadata: {e}")));
+            return Err(InputError::new(
+                &meta_path,
+                format!("cannot open SigMF metadata: {e}"),
+            ));
         }
     };
     if meta_len > META_MAX_BYTES {
@@ -163,7 +203,8 @@ pub(crate) fn open(path: &str, ov: &Overrides) -> Result<StreamSource, InputErro
             format!("SigMF metadata is {meta_len} bytes, more than {META_MAX_BYTES}: not a metadata file?"),
         ));
     }
-    let text = std::fs::read(&meta_path).map_err(|e| InputError::new(&meta_path, format!("cannot read: {e}")))?;
+    let text = std::fs::read(&meta_path)
+        .map_err(|e| InputError::new(&meta_path, format!("cannot read: {e}")))?;
     let mut facts = Facts::from_name(path);
     parse_meta(&text, &mut facts).map_err(|p| InputError::new(&meta_path, p))?;
     facts.apply_overrides(ov);
@@ -178,7 +219,13 @@ pub(crate) fn open(path: &str, ov: &Overrides) -> Result<StreamSource, InputErro
         }
         Ok(Some(len / bps))
     })?;
-    Ok(StreamSource::new(info, data_path, StreamKind::Plain, Box::new(file), false))
+    Ok(StreamSource::new(
+        info,
+        data_path,
+        StreamKind::Plain,
+        Box::new(file),
+        false,
+    ))
 }
 
 /// The `.sigmf-meta` document for a sink, pretty-printed.
@@ -188,7 +235,10 @@ pub(crate) fn meta_json(spec: &SinkSpec) -> Vec<u8> {
     global.insert("core:sample_rate".into(), json!(spec.sample_rate_hz));
     global.insert("core:version".into(), json!(SIGMF_VERSION));
     global.insert("core:num_channels".into(), json!(1));
-    global.insert("core:recorder".into(), json!(concat!("downlink ", env!("CARGO_PKG_VERSION"))));
+    global.insert(
+        "core:recorder".into(),
+        json!(concat!("downlink ", env!("CARGO_PKG_VERSION"))),
+    );
     if let Some(d) = &spec.description {
         global.insert("core:description".into(), json!(d));
     }
@@ -201,7 +251,10 @@ pub(crate) fn meta_json(spec: &SinkSpec) -> Vec<u8> {
         capture.insert("core:frequency".into(), json!(f));
     }
     if let Some(t) = spec.start_time {
-        capture.insert("core:datetime".into(), json!(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+        capture.insert(
+            "core:datetime".into(),
+            json!(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        );
     }
     // The spec asks for annotations ordered by sample_start.
     let mut anns: Vec<&Annotation> = spec.annotations.iter().collect();
@@ -242,7 +295,11 @@ mod tests {
     #[test]
     fn pair_paths_resolve() {
         for p in ["/d/x.sigmf-meta", "/d/x.sigmf-data", "/d/x.sigmf", "/d/x"] {
-            assert_eq!(pair_paths(p), ("/d/x.sigmf-meta".into(), "/d/x.sigmf-data".into()), "{p}");
+            assert_eq!(
+                pair_paths(p),
+                ("/d/x.sigmf-meta".into(), "/d/x.sigmf-data".into()),
+                "{p}"
+            );
         }
     }
 
@@ -252,7 +309,9 @@ mod tests {
             assert_eq!(datatype(f.sigmf_datatype()), Ok(f));
         }
         assert!(datatype("ci16_be").unwrap_err().contains("big-endian"));
-        assert!(datatype("cf64_le").unwrap_err().contains("unsupported SigMF datatype \"cf64_le\""));
+        assert!(datatype("cf64_le")
+            .unwrap_err()
+            .contains("unsupported SigMF datatype \"cf64_le\""));
     }
 
     #[test]
@@ -273,8 +332,11 @@ mod tests {
         let mut f = Facts::default();
         let e = parse_meta(br#"{"global":{"core:datatype":"cu8"}}"#, &mut f).unwrap_err();
         assert!(e.contains("no core:sample_rate"), "{e}");
-        let e = parse_meta(br#"{"global":{"core:datatype":"cu8","core:sample_rate":1,"core:num_channels":2}}"#, &mut f)
-            .unwrap_err();
+        let e = parse_meta(
+            br#"{"global":{"core:datatype":"cu8","core:sample_rate":1,"core:num_channels":2}}"#,
+            &mut f,
+        )
+        .unwrap_err();
         assert!(e.contains("num_channels is 2"), "{e}");
         let e = parse_meta(b"{\"global\": {", &mut f).unwrap_err();
         assert!(e.starts_with("malformed SigMF metadata JSON"), "{e}");

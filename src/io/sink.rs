@@ -16,7 +16,9 @@ use num_complex::Complex32;
 
 use super::meta::{format_from_extension, is_formatless_raw_extension};
 use super::wav::{wav_spec, WavSink};
-use super::{encode_samples, sigmf, Annotation, Container, OutputError, RecordingInfo, SampleFormat};
+use super::{
+    encode_samples, sigmf, Annotation, Container, OutputError, RecordingInfo, SampleFormat,
+};
 
 /// A consumer of complex samples.
 pub trait SampleSink: Send {
@@ -44,7 +46,9 @@ pub struct SinkSpec {
 }
 
 fn lower_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 fn ext_of(name: &str) -> &str {
@@ -55,7 +59,11 @@ fn ext_of(name: &str) -> &str {
 }
 
 /// Checks an explicit format against the one an extension names.
-fn agree(path: &Path, ext_fmt: SampleFormat, asked: Option<SampleFormat>) -> Result<SampleFormat, OutputError> {
+fn agree(
+    path: &Path,
+    ext_fmt: SampleFormat,
+    asked: Option<SampleFormat>,
+) -> Result<SampleFormat, OutputError> {
     match asked {
         Some(a) if a != ext_fmt => Err(OutputError::new(
             path,
@@ -81,7 +89,9 @@ impl SinkSpec {
         let path = path.as_ref();
         let name = lower_name(path);
         let ext = ext_of(&name);
-        let (container, fmt) = if name.ends_with(".sigmf-meta") || name.ends_with(".sigmf-data") || name.ends_with(".sigmf")
+        let (container, fmt) = if name.ends_with(".sigmf-meta")
+            || name.ends_with(".sigmf-data")
+            || name.ends_with(".sigmf")
         {
             (Container::SigMf, format.unwrap_or(info.format))
         } else if ext == "wav" {
@@ -127,7 +137,10 @@ impl SinkSpec {
         if !(self.sample_rate_hz.is_finite() && self.sample_rate_hz > 0.0) {
             return Err(OutputError::new(
                 &self.path,
-                format!("sample rate {} Hz is not valid: it must be positive and finite", self.sample_rate_hz),
+                format!(
+                    "sample rate {} Hz is not valid: it must be positive and finite",
+                    self.sample_rate_hz
+                ),
             ));
         }
         Ok(())
@@ -147,9 +160,20 @@ impl PartFile {
         let mut p = OsString::from(final_path.as_os_str());
         p.push(".part");
         let part = PathBuf::from(p);
-        let file = File::create(&part).map_err(|e| OutputError::new(&part, format!("cannot create: {e}")))?;
-        let sync = file.try_clone().map_err(|e| OutputError::new(&part, format!("cannot open: {e}")))?;
-        Ok((PartFile { part, final_path: final_path.to_path_buf(), file_for_sync: Some(sync), armed: true }, file))
+        let file = File::create(&part)
+            .map_err(|e| OutputError::new(&part, format!("cannot create: {e}")))?;
+        let sync = file
+            .try_clone()
+            .map_err(|e| OutputError::new(&part, format!("cannot open: {e}")))?;
+        Ok((
+            PartFile {
+                part,
+                final_path: final_path.to_path_buf(),
+                file_for_sync: Some(sync),
+                armed: true,
+            },
+            file,
+        ))
     }
 
     pub(crate) fn part_path(&self) -> &Path {
@@ -167,7 +191,10 @@ impl PartFile {
     pub(crate) fn commit(mut self) -> Result<(), OutputError> {
         self.file_for_sync = None;
         std::fs::rename(&self.part, &self.final_path).map_err(|e| {
-            OutputError::new(&self.final_path, format!("cannot rename {} into place: {e}", self.part.display()))
+            OutputError::new(
+                &self.final_path,
+                format!("cannot rename {} into place: {e}", self.part.display()),
+            )
         })?;
         self.armed = false;
         Ok(())
@@ -224,14 +251,20 @@ struct DataSink {
 impl SampleSink for DataSink {
     fn write(&mut self, samples: &[Complex32]) -> Result<(), OutputError> {
         let Some(w) = self.w.as_mut() else {
-            return Err(OutputError::new(&self.err_path, "write after a failed write"));
+            return Err(OutputError::new(
+                &self.err_path,
+                "write after a failed write",
+            ));
         };
         for chunk in samples.chunks(BATCH) {
             self.scratch.clear();
             encode_samples(self.fmt, chunk, &mut self.scratch);
             if let Err(e) = w.write_all(&self.scratch) {
                 self.w = None;
-                return Err(OutputError::new(&self.err_path, format!("write failed: {e}")));
+                return Err(OutputError::new(
+                    &self.err_path,
+                    format!("write failed: {e}"),
+                ));
             }
         }
         Ok(())
@@ -241,7 +274,9 @@ impl SampleSink for DataSink {
         let mut me = *self;
         let err_path = me.err_path.clone();
         let fail = |what: &str, e: io::Error| OutputError::new(&err_path, format!("{what}: {e}"));
-        let w = me.w.take().ok_or_else(|| OutputError::new(&err_path, "cannot finish after a failed write"))?;
+        let w =
+            me.w.take()
+                .ok_or_else(|| OutputError::new(&err_path, "cannot finish after a failed write"))?;
         w.complete().map_err(|e| fail("write failed", e))?;
         if let Some(part) = &me.data_part {
             part.sync().map_err(|e| fail("cannot sync", e))?;
@@ -276,14 +311,21 @@ fn boxed_writer<W: DataWriter + 'static>(w: W, gzip: bool) -> Box<dyn DataWriter
 pub fn create_sink(spec: &SinkSpec) -> Result<Box<dyn SampleSink>, OutputError> {
     spec.check()?;
     match spec.container {
-        Container::Wav => Ok(Box::new(WavSink::create(&spec.path, spec.format, spec.sample_rate_hz)?)),
+        Container::Wav => Ok(Box::new(WavSink::create(
+            &spec.path,
+            spec.format,
+            spec.sample_rate_hz,
+        )?)),
         Container::SigMf => {
             let (meta_path, data_path) = sigmf::pair_paths(&spec.path.to_string_lossy());
             let json = sigmf::meta_json(spec);
             let (data_part, data_file) = PartFile::create(Path::new(&data_path))?;
             let (meta_part, meta_file) = PartFile::create(Path::new(&meta_path))?;
             Ok(Box::new(DataSink {
-                w: Some(boxed_writer(BufWriter::with_capacity(256 * 1024, data_file), false)),
+                w: Some(boxed_writer(
+                    BufWriter::with_capacity(256 * 1024, data_file),
+                    false,
+                )),
                 fmt: spec.format,
                 scratch: Vec::new(),
                 err_path: data_part.part_path().to_path_buf(),
@@ -294,7 +336,10 @@ pub fn create_sink(spec: &SinkSpec) -> Result<Box<dyn SampleSink>, OutputError> 
         Container::Raw | Container::Gzip => {
             let (part, file) = PartFile::create(&spec.path)?;
             Ok(Box::new(DataSink {
-                w: Some(boxed_writer(BufWriter::with_capacity(256 * 1024, file), spec.container == Container::Gzip)),
+                w: Some(boxed_writer(
+                    BufWriter::with_capacity(256 * 1024, file),
+                    spec.container == Container::Gzip,
+                )),
                 fmt: spec.format,
                 scratch: Vec::new(),
                 err_path: part.part_path().to_path_buf(),
@@ -307,13 +352,19 @@ pub fn create_sink(spec: &SinkSpec) -> Result<Box<dyn SampleSink>, OutputError> 
 }
 
 fn stdin_err(spec: &SinkSpec) -> OutputError {
-    OutputError::new(&spec.path, "Stdin is an input container: write Raw to stdout with create_sink_to_writer")
+    OutputError::new(
+        &spec.path,
+        "Stdin is an input container: write Raw to stdout with create_sink_to_writer",
+    )
 }
 
 /// Writes only the sample data to `w`: headerless samples for Raw and SigMF
 /// (no metadata file), gzip-compressed for Gzip. WAV needs a seekable file and
 /// is refused.
-pub fn create_sink_to_writer(spec: &SinkSpec, w: Box<dyn Write + Send>) -> Result<Box<dyn SampleSink>, OutputError> {
+pub fn create_sink_to_writer(
+    spec: &SinkSpec,
+    w: Box<dyn Write + Send>,
+) -> Result<Box<dyn SampleSink>, OutputError> {
     spec.check()?;
     match spec.container {
         Container::Raw | Container::Gzip | Container::SigMf => Ok(Box::new(DataSink {

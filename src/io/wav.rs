@@ -38,7 +38,8 @@ fn find_data_chunk(file: &mut File, len: u64, path: &str) -> Result<(u64, u64), 
     let mut pos = 12u64;
     loop {
         let mut ch = [0u8; 8];
-        file.seek(SeekFrom::Start(pos)).map_err(|e| err(format!("cannot seek: {e}")))?;
+        file.seek(SeekFrom::Start(pos))
+            .map_err(|e| err(format!("cannot seek: {e}")))?;
         if read_full(file, &mut ch).map_err(|e| err(format!("cannot read: {e}")))? < 8 {
             return Err(err("not a usable WAV file: no data chunk".into()));
         }
@@ -73,26 +74,31 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 fn format_of(spec: &hound::WavSpec) -> Option<SampleFormat> {
     use hound::SampleFormat::{Float, Int};
-    Some(match (spec.channels, spec.bits_per_sample, spec.sample_format) {
-        (2, 8, Int) => SampleFormat::Cu8,
-        (2, 16, Int) => SampleFormat::Cs16,
-        (2, 32, Float) => SampleFormat::Cf32,
-        (1, 8, Int) => SampleFormat::Ru8,
-        (1, 16, Int) => SampleFormat::Ri16,
-        (1, 32, Float) => SampleFormat::Rf32,
-        _ => return None,
-    })
+    Some(
+        match (spec.channels, spec.bits_per_sample, spec.sample_format) {
+            (2, 8, Int) => SampleFormat::Cu8,
+            (2, 16, Int) => SampleFormat::Cs16,
+            (2, 32, Float) => SampleFormat::Cf32,
+            (1, 8, Int) => SampleFormat::Ru8,
+            (1, 16, Int) => SampleFormat::Ri16,
+            (1, 32, Float) => SampleFormat::Rf32,
+            _ => return None,
+        },
+    )
 }
 
 pub(crate) fn open(path: &str, ov: &Overrides) -> Result<StreamSource, InputError> {
     let (mut file, len) = open_file(path)?;
     let (data_off, data_len) = find_data_chunk(&mut file, len, path)?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| InputError::new(path, format!("cannot seek: {e}")))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| InputError::new(path, format!("cannot seek: {e}")))?;
     let reader = hound::WavReader::new(BufReader::with_capacity(64 * 1024, file))
         .map_err(|e| InputError::new(path, format!("not a valid WAV file: {e}")))?;
     let spec = reader.spec();
     let mut inner = reader.into_inner();
-    let at = inner.stream_position().map_err(|e| InputError::new(path, format!("cannot seek: {e}")))?;
+    let at = inner
+        .stream_position()
+        .map_err(|e| InputError::new(path, format!("cannot seek: {e}")))?;
     if at != data_off {
         return Err(InputError::new(
             path,
@@ -129,7 +135,13 @@ pub(crate) fn open(path: &str, ov: &Overrides) -> Result<StreamSource, InputErro
         }
         Ok(Some(data_len / bps))
     })?;
-    Ok(StreamSource::new(info, path.to_string(), StreamKind::Plain, Box::new(inner.take(data_len)), false))
+    Ok(StreamSource::new(
+        info,
+        path.to_string(),
+        StreamKind::Plain,
+        Box::new(inner.take(data_len)),
+        false,
+    ))
 }
 
 /// WAV layout for a sample format, or why it cannot be written.
@@ -142,14 +154,24 @@ pub(crate) fn wav_spec(fmt: SampleFormat, rate_hz: f64) -> Result<hound::WavSpec
         SampleFormat::Ri16 => (1, 16, hound::SampleFormat::Int),
         SampleFormat::Rf32 => (1, 32, hound::SampleFormat::Float),
         SampleFormat::Cs8 => {
-            return Err("cs8 cannot be stored in WAV (8-bit WAV samples are unsigned): use cu8 or cs16".into())
+            return Err(
+                "cs8 cannot be stored in WAV (8-bit WAV samples are unsigned): use cu8 or cs16"
+                    .into(),
+            )
         }
     };
     let rate = rate_hz.round();
     if !(rate >= 1.0 && rate <= u32::MAX as f64) || (rate - rate_hz).abs() > 1e-6 * rate_hz {
-        return Err(format!("WAV needs a whole-number sample rate; {rate_hz} Hz is not (use SigMF or raw)"));
+        return Err(format!(
+            "WAV needs a whole-number sample rate; {rate_hz} Hz is not (use SigMF or raw)"
+        ));
     }
-    Ok(hound::WavSpec { channels, sample_rate: rate as u32, bits_per_sample: bits, sample_format })
+    Ok(hound::WavSpec {
+        channels,
+        sample_rate: rate as u32,
+        bits_per_sample: bits,
+        sample_format,
+    })
 }
 
 /// Samples per `write` batch: bounds the scratch buffer whatever the caller passes.
@@ -171,12 +193,24 @@ pub(crate) struct WavSink {
 const WAV_MAX_DATA: u64 = u32::MAX as u64 - 1024;
 
 impl WavSink {
-    pub(crate) fn create(final_path: &std::path::Path, fmt: SampleFormat, rate_hz: f64) -> Result<Self, OutputError> {
+    pub(crate) fn create(
+        final_path: &std::path::Path,
+        fmt: SampleFormat,
+        rate_hz: f64,
+    ) -> Result<Self, OutputError> {
         let spec = wav_spec(fmt, rate_hz).map_err(|p| OutputError::new(final_path, p))?;
         let (part, file) = PartFile::create(final_path)?;
         let writer = hound::WavWriter::new(BufWriter::with_capacity(256 * 1024, file), spec)
-            .map_err(|e| OutputError::new(part.part_path(), format!("cannot write WAV header: {e}")))?;
-        Ok(WavSink { writer: Some(writer), part, fmt, scratch: Vec::new(), data_bytes: 0 })
+            .map_err(|e| {
+                OutputError::new(part.part_path(), format!("cannot write WAV header: {e}"))
+            })?;
+        Ok(WavSink {
+            writer: Some(writer),
+            part,
+            fmt,
+            scratch: Vec::new(),
+            data_bytes: 0,
+        })
     }
 
     fn err(&self, problem: String) -> OutputError {
@@ -193,7 +227,10 @@ impl super::SampleSink for WavSink {
             ));
         }
         let Some(w) = self.writer.as_mut() else {
-            return Err(OutputError::new(self.part.part_path(), "write after a failed write"));
+            return Err(OutputError::new(
+                self.part.part_path(),
+                "write after a failed write",
+            ));
         };
         let mut result = Ok(());
         for chunk in samples.chunks(BATCH) {
@@ -208,9 +245,10 @@ impl super::SampleSink for WavSink {
                     s16.flush()
                 }
                 // hound takes 8-bit WAV samples as i8 and stores them offset by 128.
-                SampleFormat::Cu8 | SampleFormat::Ru8 => {
-                    self.scratch.iter().try_for_each(|&b| w.write_sample((b as i16 - 128) as i8))
-                }
+                SampleFormat::Cu8 | SampleFormat::Ru8 => self
+                    .scratch
+                    .iter()
+                    .try_for_each(|&b| w.write_sample((b as i16 - 128) as i8)),
                 _ => self
                     .scratch
                     .chunks_exact(4)
@@ -233,8 +271,11 @@ impl super::SampleSink for WavSink {
         let Some(w) = me.writer.take() else {
             return Err(me.err("cannot finish after a failed write".into()));
         };
-        w.finalize().map_err(|e| me.err(format!("cannot finalise WAV: {e}")))?;
-        me.part.sync().map_err(|e| me.err(format!("cannot sync: {e}")))?;
+        w.finalize()
+            .map_err(|e| me.err(format!("cannot finalise WAV: {e}")))?;
+        me.part
+            .sync()
+            .map_err(|e| me.err(format!("cannot sync: {e}")))?;
         me.part.commit()
     }
 }

@@ -4,7 +4,8 @@
 use crate::chain::{Chunk, Product, SampleStage};
 use crate::error::{Error, Result};
 use crate::io::{
-    create_sink, create_sink_to_writer, Container, RecordingInfo, SampleFormat, SampleSink, SinkSpec,
+    create_sink, create_sink_to_writer, Container, RecordingInfo, SampleFormat, SampleSink,
+    SinkSpec,
 };
 use crate::status::StageStatus;
 use downlink_dsp::filter::channelizer::{Channelizer, ChannelizerConfig};

@@ -2,6 +2,7 @@
 //! samples to products.
 
 pub mod channel;
+pub mod meteor_lrpt;
 pub mod spectrum;
 pub mod waterfall;
 
@@ -17,6 +18,12 @@ pub const PIPELINES: &[PipelineInfo] = &[
         name: "waterfall",
         input: "any I/Q or audio recording",
         products: "PNG waterfall of the whole recording, frequency and time axes labelled",
+    },
+    PipelineInfo {
+        name: "meteor-lrpt",
+        input: "Meteor-M LRPT: I/Q, soft (.s), hard, CADU or VCDU",
+        products:
+            "MSU-MR channel PNGs, RGB composites, APID 70 telemetry; --dump: soft symbols and CADUs",
     },
     PipelineInfo {
         name: "channel",

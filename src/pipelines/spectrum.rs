@@ -35,6 +35,8 @@ pub struct SignalReport {
     pub bandwidth_hz: f64,
     pub snr_db: f64,
     pub peak_db: f64,
+    /// Power above the floor over the whole signal (what signals are ranked by).
+    pub power_db: f64,
 }
 
 impl From<&Signal> for SignalReport {
@@ -45,6 +47,7 @@ impl From<&Signal> for SignalReport {
             bandwidth_hz: s.bandwidth_hz,
             snr_db: s.snr_db as f64,
             peak_db: s.peak_db as f64,
+            power_db: s.power_db as f64,
         }
     }
 }
@@ -98,7 +101,13 @@ impl SampleStage for SpectrumStage {
     fn finish(self: Box<Self>) -> Result<Vec<Product>> {
         let psd_db = self.welch.psd_db();
         let mut signals: Vec<SignalReport> = if self.welch.segments() > 0 {
-            find_signals(&psd_db, self.sample_rate_hz, &FindOptions::default())
+            // The Blackman–Harris main lobe is ±4 bins: suppress that much around DC,
+            // where SDR recordings carry their I/Q-offset spike.
+            let opts = FindOptions {
+                dc_suppress_bins: 4,
+                ..FindOptions::default()
+            };
+            find_signals(&psd_db, self.sample_rate_hz, &opts)
                 .iter()
                 .map(SignalReport::from)
                 .collect()

@@ -142,12 +142,7 @@ impl WaterfallStage {
 
     /// Renders the rows collected so far.
     pub fn render(&self) -> Canvas {
-        render(
-            &self.rows,
-            &self.info,
-            self.row_seconds(),
-            &self.cfg,
-        )
+        render(&self.rows, &self.info, self.row_seconds(), &self.cfg)
     }
 }
 
@@ -212,7 +207,12 @@ fn to_db(p: f32) -> f32 {
 }
 
 /// Lays out the waterfall: title, frequency axis on top, time axis on the left.
-pub fn render(rows: &[Vec<f32>], info: &RecordingInfo, row_seconds: f64, cfg: &WaterfallConfig) -> Canvas {
+pub fn render(
+    rows: &[Vec<f32>],
+    info: &RecordingInfo,
+    row_seconds: f64,
+    cfg: &WaterfallConfig,
+) -> Canvas {
     let bins = rows.first().map_or(cfg.fft_size, Vec::len);
     let width = LEFT_PX + bins + RIGHT_PX;
     let height = TOP_PX + rows.len() + BOTTOM_PX;
@@ -272,7 +272,9 @@ pub fn render(rows: &[Vec<f32>], info: &RecordingInfo, row_seconds: f64, cfg: &W
         c.vline(x, axis_y - 3, axis_y + 1, WHITE);
         let label = format!("{:.*}", decimals, f * scale);
         let w = Canvas::text_width(&label);
-        let lx = x.saturating_sub(w / 2).clamp(LEFT_PX.saturating_sub(w / 2), width - w);
+        let lx = x
+            .saturating_sub(w / 2)
+            .clamp(LEFT_PX.saturating_sub(w / 2), width - w);
         c.text(lx, axis_y - 3 - LINE_PX, &label, WHITE);
     }
     c.text(
@@ -307,10 +309,24 @@ pub fn render(rows: &[Vec<f32>], info: &RecordingInfo, row_seconds: f64, cfg: &W
             _ => format!("{:.*} s", decimals, t),
         };
         let w = Canvas::text_width(&label);
-        c.text((LEFT_PX - 10).saturating_sub(w), y.saturating_sub(3), &label, WHITE);
+        c.text(
+            (LEFT_PX - 10).saturating_sub(w),
+            y.saturating_sub(3),
+            &label,
+            WHITE,
+        );
         k += 1;
     }
-    c.text(2, height - LINE_PX, if info.start_time.is_some() { "UTC" } else { "time" }, GREY);
+    c.text(
+        2,
+        height - LINE_PX,
+        if info.start_time.is_some() {
+            "UTC"
+        } else {
+            "time"
+        },
+        GREY,
+    );
     c
 }
 

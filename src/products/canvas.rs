@@ -92,7 +92,8 @@ impl Canvas {
     pub fn write_png(&self, path: &Path) -> Result<PathBuf> {
         let mut file = AtomicFile::create(path)?;
         {
-            let mut encoder = png::Encoder::new(file.writer(), self.width as u32, self.height as u32);
+            let mut encoder =
+                png::Encoder::new(file.writer(), self.width as u32, self.height as u32);
             encoder.set_color(png::ColorType::Rgb);
             encoder.set_depth(png::BitDepth::Eight);
             let mut writer = encoder
@@ -165,7 +166,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.png");
         c.write_png(&path).unwrap();
-        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();

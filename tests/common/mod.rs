@@ -51,10 +51,22 @@ pub fn scene_recording() -> PathBuf {
 
 /// Reads every sample of a recording through the library.
 pub fn read_all(path: &str) -> (downlink::io::RecordingInfo, Vec<Complex32>) {
-    let mut src = downlink::io::open_source(path, &Default::default())
+    read_all_with(path, &Default::default())
+}
+
+/// Reads every sample with metadata overrides (e.g. the rate of a raw file).
+pub fn read_all_with(
+    path: &str,
+    overrides: &downlink::io::Overrides,
+) -> (downlink::io::RecordingInfo, Vec<Complex32>) {
+    let mut src = downlink::io::open_source(path, overrides)
         .unwrap_or_else(|e| panic!("opening {path}: {e}"));
     let mut out = Vec::new();
-    while src.read(&mut out, 1 << 16).unwrap_or_else(|e| panic!("reading {path}: {e}")) > 0 {}
+    while src
+        .read(&mut out, 1 << 16)
+        .unwrap_or_else(|e| panic!("reading {path}: {e}"))
+        > 0
+    {}
     (src.info().clone(), out)
 }
 

@@ -9,6 +9,7 @@ pub mod fir_decimator;
 pub mod fir_filter;
 mod kernel;
 pub mod resampler;
+pub mod window;
 
 #[cfg(test)]
 pub(crate) mod test_rng;
