@@ -59,10 +59,18 @@ pub struct PskDemodConfig {
     pub rrc_rolloff: f64,
     /// The carrier is searched for within ±this of the input's centre.
     pub carrier_search_hz: f64,
+    /// Costas loop noise bandwidth as a fraction of the symbol rate
+    /// (default [`CostasConfig::for_modulation`]'s 0.005).
+    pub carrier_loop_bandwidth_norm: f64,
+    /// Timing loop noise bandwidth as a fraction of the symbol rate
+    /// (default [`SymbolSyncConfig::new`]'s 0.004).
+    pub timing_loop_bandwidth_norm: f64,
 }
 
 impl PskDemodConfig {
-    /// With the default carrier search range of ±10 kHz.
+    /// With the default carrier search range of ±10 kHz and the default loop
+    /// bandwidths (which suit any symbol rate; overriding them is for
+    /// experiments, not for making a recording work).
     pub fn new(
         sample_rate_hz: f64,
         symbol_rate_baud: f64,
@@ -75,6 +83,10 @@ impl PskDemodConfig {
             modulation,
             rrc_rolloff,
             carrier_search_hz: 10_000.0,
+            carrier_loop_bandwidth_norm: CostasConfig::for_modulation(modulation)
+                .loop_bandwidth_norm,
+            timing_loop_bandwidth_norm: SymbolSyncConfig::new(2.0, modulation, rrc_rolloff)
+                .loop_bandwidth_norm,
         }
     }
 }
@@ -251,8 +263,14 @@ impl PskDemod {
             nco_offset_hz: 0.0,
             rrc,
             agc: Agc::new(AgcConfig::for_sps(sps))?,
-            sync: SymbolSync::new(SymbolSyncConfig::new(sps, config.modulation, alpha))?,
-            costas: Costas::new(CostasConfig::for_modulation(config.modulation))?,
+            sync: SymbolSync::new(SymbolSyncConfig {
+                loop_bandwidth_norm: config.timing_loop_bandwidth_norm,
+                ..SymbolSyncConfig::new(sps, config.modulation, alpha)
+            })?,
+            costas: Costas::new(CostasConfig {
+                loop_bandwidth_norm: config.carrier_loop_bandwidth_norm,
+                ..CostasConfig::for_modulation(config.modulation)
+            })?,
             prev_on: None,
             mixed: Vec::new(),
             filtered: Vec::new(),

@@ -369,10 +369,12 @@ mod tests {
             let q = if b & 2 == 0 { 1.0 } else { -1.0 };
             match m {
                 PskModulation::Bpsk => x[k * up].re = i,
-                PskModulation::Qpsk => x[k * up] = Complex32::new(i, q) * 0.7071,
+                PskModulation::Qpsk => {
+                    x[k * up] = Complex32::new(i, q) * std::f32::consts::FRAC_1_SQRT_2
+                }
                 PskModulation::Oqpsk => {
-                    x[k * up].re = i * 0.7071;
-                    x[k * up + up / 2].im = q * 0.7071;
+                    x[k * up].re = i * std::f32::consts::FRAC_1_SQRT_2;
+                    x[k * up + up / 2].im = q * std::f32::consts::FRAC_1_SQRT_2;
                 }
             }
             symbols.push(match m {
