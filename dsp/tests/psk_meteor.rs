@@ -107,7 +107,7 @@ fn valid_cadus(soft: &[i8]) -> u64 {
 
 /// The best peer result on this file is 61 RS-valid CADUs, and only with a
 /// hand-set carrier offset (docs/peers.md); 10 s hold at most 87.
-const MIN_CADUS: u64 = 65;
+const MIN_CADUS: u64 = 70;
 
 #[test]
 fn meteor_m2_recording_locks_with_defaults() {

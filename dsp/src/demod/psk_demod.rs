@@ -40,7 +40,7 @@ const SEARCH_MEMORY: f64 = 0.75;
 /// A repeated search only moves the mixer if it disagrees with the current
 /// estimate by more than this fraction of the symbol rate (the Costas loop
 /// pulls in smaller errors by itself).
-const RETUNE_MIN_NORM: f64 = 0.002;
+const RETUNE_MIN_NORM: f64 = 0.001;
 
 /// Soft value of a noise-free symbol on each rail.
 pub const SOFT_AMPLITUDE: f64 = 64.0;
@@ -60,10 +60,10 @@ pub struct PskDemodConfig {
     /// The carrier is searched for within ±this of the input's centre.
     pub carrier_search_hz: f64,
     /// Costas loop noise bandwidth as a fraction of the symbol rate
-    /// (default [`CostasConfig::for_modulation`]'s 0.005).
+    /// (default [`CostasConfig::for_modulation`]'s 0.0025).
     pub carrier_loop_bandwidth_norm: f64,
     /// Timing loop noise bandwidth as a fraction of the symbol rate
-    /// (default [`SymbolSyncConfig::new`]'s 0.004).
+    /// (default [`SymbolSyncConfig::new`]'s 0.002).
     pub timing_loop_bandwidth_norm: f64,
 }
 
@@ -142,8 +142,8 @@ pub struct PskDemodStatus {
 /// 5. Between blocks the Costas loop's frequency is handed to the NCO, which
 ///    keeps the signal centred in the matched filter through Doppler.
 ///
-/// Loop bandwidths are fractions of the symbol rate (Costas `B_n·T` = 0.005,
-/// timing 0.004), never tuned per recording.
+/// Loop bandwidths are fractions of the symbol rate (Costas `B_n·T` =
+/// 0.0025, timing 0.002), never tuned per recording.
 ///
 /// Output: `i8` soft symbols, I then Q per symbol (BPSK: I only), sign = hard
 /// decision (positive = bit 0), scaled so a noise-free symbol sits at ±64
