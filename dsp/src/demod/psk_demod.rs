@@ -321,6 +321,7 @@ impl PskDemod {
             r.reset();
         }
         self.acquired = false;
+        self.search.forget();
         self.pending.clear();
         self.recent.clear();
         self.recent_pos = 0;

@@ -46,8 +46,10 @@ pub struct Agc {
     attack: f64,
     decay: f64,
     power: f64,
-    /// Samples seen, up to the slower time constant.
+    /// Samples seen, up to `warmup`.
     count: f64,
+    /// The slower time constant, in samples.
+    warmup: f64,
 }
 
 impl Agc {
@@ -77,9 +79,11 @@ impl Agc {
         // One-pole coefficient for a time constant of n samples; at least one
         // sample, so the coefficient never exceeds 1.
         let coeff = |symbols: f64| 1.0 / (symbols * config.sps).max(1.0);
+        let (attack, decay) = (coeff(config.attack_symbols), coeff(config.decay_symbols));
         Ok(Agc {
-            attack: coeff(config.attack_symbols),
-            decay: coeff(config.decay_symbols),
+            attack,
+            decay,
+            warmup: 1.0 / attack.min(decay),
             config,
             power: MIN_POWER,
             count: 0.0,
@@ -124,10 +128,12 @@ impl Agc {
             // Plain mean of everything so far until the time constant takes
             // over: no seed value, and a start that ramps up from zero (a
             // filter's transient) cannot leave the gain far too high.
-            if self.count < 1.0 / self.decay.min(self.attack) {
+            let a = if self.count < self.warmup {
                 self.count += 1.0;
-            }
-            let a = a.max(1.0 / self.count);
+                a.max(1.0 / self.count)
+            } else {
+                a
+            };
             self.power = (self.power + a * (p - self.power)).max(MIN_POWER);
             *x *= (self.config.target_power / self.power).sqrt() as f32;
         }
