@@ -40,7 +40,7 @@ const SEARCH_MEMORY: f64 = 0.75;
 /// A repeated search only moves the mixer if it disagrees with the current
 /// estimate by more than this fraction of the symbol rate (the Costas loop
 /// pulls in smaller errors by itself).
-const RETUNE_MIN_NORM: f64 = 0.002;
+const RETUNE_MIN_NORM: f64 = 0.001;
 
 /// Soft value of a noise-free symbol on each rail.
 pub const SOFT_AMPLITUDE: f64 = 64.0;
@@ -59,10 +59,18 @@ pub struct PskDemodConfig {
     pub rrc_rolloff: f64,
     /// The carrier is searched for within ±this of the input's centre.
     pub carrier_search_hz: f64,
+    /// Costas loop noise bandwidth as a fraction of the symbol rate
+    /// (default [`CostasConfig::for_modulation`]'s 0.0025).
+    pub carrier_loop_bandwidth_norm: f64,
+    /// Timing loop noise bandwidth as a fraction of the symbol rate
+    /// (default [`SymbolSyncConfig::new`]'s 0.002).
+    pub timing_loop_bandwidth_norm: f64,
 }
 
 impl PskDemodConfig {
-    /// With the default carrier search range of ±10 kHz.
+    /// With the default carrier search range of ±10 kHz and the default loop
+    /// bandwidths (which suit any symbol rate; overriding them is for
+    /// experiments, not for making a recording work).
     pub fn new(
         sample_rate_hz: f64,
         symbol_rate_baud: f64,
@@ -75,6 +83,10 @@ impl PskDemodConfig {
             modulation,
             rrc_rolloff,
             carrier_search_hz: 10_000.0,
+            carrier_loop_bandwidth_norm: CostasConfig::for_modulation(modulation)
+                .loop_bandwidth_norm,
+            timing_loop_bandwidth_norm: SymbolSyncConfig::new(2.0, modulation, rrc_rolloff)
+                .loop_bandwidth_norm,
         }
     }
 }
@@ -130,8 +142,8 @@ pub struct PskDemodStatus {
 /// 5. Between blocks the Costas loop's frequency is handed to the NCO, which
 ///    keeps the signal centred in the matched filter through Doppler.
 ///
-/// Loop bandwidths are fractions of the symbol rate (Costas `B_n·T` = 0.005,
-/// timing 0.004), never tuned per recording.
+/// Loop bandwidths are fractions of the symbol rate (Costas `B_n·T` =
+/// 0.0025, timing 0.002), never tuned per recording.
 ///
 /// Output: `i8` soft symbols, I then Q per symbol (BPSK: I only), sign = hard
 /// decision (positive = bit 0), scaled so a noise-free symbol sits at ±64
@@ -251,8 +263,14 @@ impl PskDemod {
             nco_offset_hz: 0.0,
             rrc,
             agc: Agc::new(AgcConfig::for_sps(sps))?,
-            sync: SymbolSync::new(SymbolSyncConfig::new(sps, config.modulation, alpha))?,
-            costas: Costas::new(CostasConfig::for_modulation(config.modulation))?,
+            sync: SymbolSync::new(SymbolSyncConfig {
+                loop_bandwidth_norm: config.timing_loop_bandwidth_norm,
+                ..SymbolSyncConfig::new(sps, config.modulation, alpha)
+            })?,
+            costas: Costas::new(CostasConfig {
+                loop_bandwidth_norm: config.carrier_loop_bandwidth_norm,
+                ..CostasConfig::for_modulation(config.modulation)
+            })?,
             prev_on: None,
             mixed: Vec::new(),
             filtered: Vec::new(),
@@ -303,6 +321,7 @@ impl PskDemod {
             r.reset();
         }
         self.acquired = false;
+        self.search.forget();
         self.pending.clear();
         self.recent.clear();
         self.recent_pos = 0;

@@ -106,7 +106,7 @@ impl Channel {
                 return Err(invalid(name, v, "a finite value"));
             }
         }
-        if !(c.clock_offset_ppm.abs() < 1e5) {
+        if c.clock_offset_ppm.is_nan() || c.clock_offset_ppm.abs() >= 1e5 {
             return Err(invalid(
                 "clock_offset_ppm",
                 c.clock_offset_ppm,

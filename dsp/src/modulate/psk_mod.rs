@@ -44,7 +44,7 @@ impl PskMod {
                 "an integer samples-per-symbol in [2, 4096]",
             ));
         }
-        if config.modulation == PskModulation::Oqpsk && config.sps % 2 != 0 {
+        if config.modulation == PskModulation::Oqpsk && !config.sps.is_multiple_of(2) {
             return Err(invalid(
                 "sps",
                 config.sps as f64,

@@ -36,15 +36,20 @@ impl AgcConfig {
 
 /// `y = x · sqrt(target / P)`, with `P` a one-pole average of `|x|²` that uses
 /// the attack time constant while `|x|²` is above it and the decay time
-/// constant below. The first sample seeds `P`, so there is no start-up ramp.
-/// Bit-identical output for any chunking.
+/// constant below. Until as many samples as the longer time constant have
+/// been seen, `P` is at least as fast as their plain mean, so there is no
+/// seed value and no long start-up error. Bit-identical output for any
+/// chunking.
 #[derive(Debug, Clone)]
 pub struct Agc {
     config: AgcConfig,
     attack: f64,
     decay: f64,
     power: f64,
-    started: bool,
+    /// Samples seen, up to `warmup`.
+    count: f64,
+    /// The slower time constant, in samples.
+    warmup: f64,
 }
 
 impl Agc {
@@ -74,12 +79,14 @@ impl Agc {
         // One-pole coefficient for a time constant of n samples; at least one
         // sample, so the coefficient never exceeds 1.
         let coeff = |symbols: f64| 1.0 / (symbols * config.sps).max(1.0);
+        let (attack, decay) = (coeff(config.attack_symbols), coeff(config.decay_symbols));
         Ok(Agc {
-            attack: coeff(config.attack_symbols),
-            decay: coeff(config.decay_symbols),
+            attack,
+            decay,
+            warmup: 1.0 / attack.min(decay),
             config,
             power: MIN_POWER,
-            started: false,
+            count: 0.0,
         })
     }
 
@@ -99,7 +106,7 @@ impl Agc {
 
     pub fn reset(&mut self) {
         self.power = MIN_POWER;
-        self.started = false;
+        self.count = 0.0;
     }
 
     /// Appends one output per input.
@@ -113,17 +120,21 @@ impl Agc {
     pub fn process_in_place(&mut self, buf: &mut [Complex32]) {
         for x in buf {
             let p = x.norm_sqr() as f64;
-            if !self.started {
-                self.power = p.max(MIN_POWER);
-                self.started = true;
+            let a = if p > self.power {
+                self.attack
             } else {
-                let a = if p > self.power {
-                    self.attack
-                } else {
-                    self.decay
-                };
-                self.power = (self.power + a * (p - self.power)).max(MIN_POWER);
-            }
+                self.decay
+            };
+            // Plain mean of everything so far until the time constant takes
+            // over: no seed value, and a start that ramps up from zero (a
+            // filter's transient) cannot leave the gain far too high.
+            let a = if self.count < self.warmup {
+                self.count += 1.0;
+                a.max(1.0 / self.count)
+            } else {
+                a
+            };
+            self.power = (self.power + a * (p - self.power)).max(MIN_POWER);
             *x *= (self.config.target_power / self.power).sqrt() as f32;
         }
     }
@@ -157,6 +168,24 @@ mod tests {
         // The attack catches the step within ~5 time constants (1000 samples).
         let p = mean_power(&y[41_000..42_000]);
         assert!((10.0 * p.log10()).abs() < 3.0, "after step: {p}");
+    }
+
+    #[test]
+    fn a_start_ramping_up_from_zero_does_not_overshoot() {
+        // A filter's start-up transient: the power grows by 80 dB over the
+        // first 40 samples. Seeding the estimate from the first sample alone
+        // would leave the gain ~10⁴ too high for hundreds of samples.
+        let x: Vec<Complex32> = (0..4000)
+            .map(|i| {
+                Complex32::from_polar((10f32).powf(-4.0 + (i.min(40) as f32) / 10.0), i as f32)
+            })
+            .collect();
+        let mut agc = Agc::new(AgcConfig::for_sps(4.0)).unwrap();
+        let mut y = Vec::new();
+        agc.process(&x, &mut y);
+        let peak = y.iter().map(|v| v.norm()).fold(0.0f32, f32::max);
+        assert!(peak < 5.0, "peak {peak}");
+        assert!((y[3999].norm() - 1.0).abs() < 0.01);
     }
 
     #[test]

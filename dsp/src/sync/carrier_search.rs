@@ -339,8 +339,9 @@ mod tests {
         let mut x = vec![Complex32::new(0.0, 0.0); n_sym * sps];
         for k in 0..n_sym {
             let b = rng.next_u64();
-            let i = if b & 1 == 0 { 0.7071 } else { -0.7071 };
-            let q = if b & 2 == 0 { 0.7071 } else { -0.7071 };
+            let r = std::f32::consts::FRAC_1_SQRT_2;
+            let i = if b & 1 == 0 { r } else { -r };
+            let q = if b & 2 == 0 { r } else { -r };
             match m {
                 PskModulation::Bpsk => x[k * sps].re = 1.0,
                 PskModulation::Qpsk => x[k * sps] = Complex32::new(i, q),

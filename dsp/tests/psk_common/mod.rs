@@ -9,7 +9,7 @@ use num_complex::Complex32;
 
 /// The modulator's samples per symbol (the channel resamples to the
 /// receiver's rate).
-pub const TX_SPS: usize = 8;
+pub const TX_SPS: usize = 4;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {
