@@ -384,8 +384,10 @@ impl PskDemod {
 
     /// Searches `samples` (taken before the mixer) and retunes the mixer.
     /// The first search always retunes (its estimate is the best guess there
-    /// is); later ones only when they disagree by more than the Costas loop
-    /// pulls in by itself.
+    /// is); later ones only when they found a carrier (`detected`) and disagree
+    /// by more than the Costas loop pulls in by itself. A search over a fade or
+    /// a dropout finds nothing, and must not drag the mixer away from where the
+    /// signal will come back.
     fn run_search(&mut self, samples: &[Complex32], first: bool) {
         let keep = if first { 0.0 } else { SEARCH_MEMORY };
         let Ok(est) = self.search.search_more(samples, keep) else {
@@ -396,7 +398,7 @@ impl PskDemod {
         self.status.carrier_detected = est.detected;
         let rs = self.config.symbol_rate_baud;
         let moved = (est.offset_hz - self.carrier_offset_hz()).abs() > RETUNE_MIN_NORM * rs;
-        if first || moved {
+        if first || (moved && est.detected) {
             self.set_nco(est.offset_hz);
             self.costas.set_frequency_norm(0.0);
         }
