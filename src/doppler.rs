@@ -208,7 +208,7 @@ impl Orbit {
         step_s: f64,
         freq_hz: f64,
     ) -> Result<Vec<DopplerPoint>, DopplerError> {
-        if !(step_s > 0.0 && step_s.is_finite()) || !(duration_s >= 0.0 && duration_s.is_finite()) {
+        if !(step_s > 0.0 && step_s.is_finite() && duration_s >= 0.0 && duration_s.is_finite()) {
             return Err(DopplerError(format!(
                 "Doppler curve: step {step_s} s and duration {duration_s} s must be finite, step > 0"
             )));
