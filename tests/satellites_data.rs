@@ -138,7 +138,11 @@ fn every_cubesat_recording_has_its_satellite() {
         }
         n += 1;
         let name = e["satellite"].as_str().unwrap();
-        let s = match e["norad"].as_u64() {
+        // The r2cloud entries give the NORAD number as a string.
+        let norad = e["norad"]
+            .as_u64()
+            .or_else(|| e["norad"].as_str().and_then(|s| s.parse().ok()));
+        let s = match norad {
             Some(norad) => sats.find(&norad.to_string()),
             None => sats.find(name).or_else(|| {
                 // "Fox-1A (AO-85)": the name before the parenthesis.
