@@ -306,6 +306,24 @@ impl Orbit {
     }
 }
 
+/// The Doppler curve at `freq_hz` over a whole recording, from the TLE, station,
+/// start time and length in its metadata (e.g. an r2cloud ground-station JSON).
+pub fn recording_doppler_curve(
+    info: &crate::io::RecordingInfo,
+    freq_hz: f64,
+    step_s: f64,
+) -> Result<Vec<DopplerPoint>, DopplerError> {
+    let missing = |what: &str| DopplerError(format!("{}: no {what} in its metadata", info.path));
+    let tle = info.tle.as_ref().ok_or_else(|| missing("TLE"))?;
+    let station = info
+        .station
+        .as_ref()
+        .ok_or_else(|| missing("ground station"))?;
+    let start = info.start_time.ok_or_else(|| missing("start time"))?;
+    let duration = info.duration_s().ok_or_else(|| missing("length"))?;
+    Orbit::from_tle(tle)?.doppler_curve(station, start, duration, step_s, freq_hz)
+}
+
 /// `−f·ṙ/c`: positive while the range shrinks.
 pub fn doppler_from_range_rate(range_rate_km_s: f64, freq_hz: f64) -> f64 {
     -freq_hz * range_rate_km_s * 1000.0 / SPEED_OF_LIGHT_M_S
