@@ -72,6 +72,17 @@ enum Command {
     /// List the pipelines `decode` can run.
     #[command(after_help = "Example:\n  downlink pipelines")]
     Pipelines,
+    /// List the known satellites (built in, user folder, --satellites-dir).
+    #[command(after_help = "Examples:
+  downlink satellites
+  downlink satellites --json
+  downlink satellites --satellites-dir my-sats/")]
+    Satellites(SatellitesArgs),
+    /// Predict the passes of a satellite over a ground station.
+    #[command(after_help = "Examples:
+  downlink passes --tle us01.tle --station 53.72,47.57,150
+  downlink passes --tle us01.tle --station 53.72,47.57,150 --hours 48 --min-elevation 20 --start 2020-05-15T00:00:00Z")]
+    Passes(PassesArgs),
 }
 
 /// What to assume about the input where its metadata is missing or wrong.
@@ -139,8 +150,21 @@ struct InfoArgs {
 #[derive(Args, Debug)]
 struct DecodeArgs {
     /// Pipeline to run (see `downlink pipelines`).
-    #[arg(long, short = 'p', value_name = "NAME")]
-    pipeline: String,
+    #[arg(
+        long,
+        short = 'p',
+        value_name = "NAME",
+        required_unless_present = "satellite",
+        conflicts_with = "satellite"
+    )]
+    pipeline: Option<String>,
+    /// Decode a satellite's telemetry from receiver audio instead of running a pipeline
+    /// (name, alias or NORAD number; see `downlink satellites`).
+    #[arg(long, short = 's', value_name = "NAME|NORAD")]
+    satellite: Option<String>,
+    /// Extra folder of satellite TOML files (adds to or overrides the built-in ones).
+    #[arg(long, value_name = "DIR")]
+    satellites_dir: Vec<PathBuf>,
     /// Recording to decode, or - for standard input (needs --format and --rate).
     #[arg(value_name = "FILE")]
     file: String,
@@ -333,6 +357,8 @@ pub fn main() -> i32 {
             pipelines_cmd();
             Ok(false)
         }
+        Command::Satellites(a) => satellites_cmd(a).map(|()| false),
+        Command::Passes(a) => passes_cmd(a).map(|()| false),
     };
     match result {
         Ok(false) => 0,
@@ -540,11 +566,15 @@ fn fmt_num(v: f64) -> String {
 }
 
 fn decode(a: DecodeArgs) -> Result<bool> {
-    let Some(pipeline) = pipelines::find(&a.pipeline) else {
+    if let Some(sat) = &a.satellite {
+        return decode_satellite(&a, sat);
+    }
+    let name = a.pipeline.as_deref().unwrap_or_default();
+    let Some(pipeline) = pipelines::find(name) else {
         let names: Vec<_> = PIPELINES.iter().map(|p| p.name).collect();
         return Err(Error::Usage(format!(
             "unknown pipeline '{}' (known: {})",
-            a.pipeline,
+            name,
             names.join(", ")
         )));
     };
@@ -959,6 +989,235 @@ fn write_recording(
         meta.sample_rate_hz,
     )?;
     if !run.json {
+        print_summary(&report);
+    }
+    Ok(report.interrupted)
+}
+
+#[derive(Args, Debug)]
+struct SatellitesArgs {
+    /// Extra folder of satellite TOML files (adds to or overrides the built-in ones).
+    #[arg(long, value_name = "DIR")]
+    satellites_dir: Vec<PathBuf>,
+    /// One JSON array on stdout (every field of every satellite).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct PassesArgs {
+    /// TLE file (two lines, or three with the name first; the first set is used).
+    #[arg(long, value_name = "FILE")]
+    tle: PathBuf,
+    /// Ground station: latitude, longitude (degrees, north and east positive), altitude (m).
+    #[arg(long, value_name = "LAT,LON[,ALT]", value_parser = parse_station, allow_hyphen_values = true)]
+    station: io::Station,
+    /// Search span in hours.
+    #[arg(long, default_value_t = 24.0)]
+    hours: f64,
+    /// Passes must rise above this elevation (degrees); AOS/LOS are taken there.
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
+    min_elevation: f64,
+    /// Start of the search (RFC 3339; default: now).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    start: Option<DateTime<Utc>>,
+    /// One JSON object per pass on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_station(s: &str) -> std::result::Result<io::Station, String> {
+    let v: Vec<&str> = s.split(',').map(str::trim).collect();
+    if !(2..=3).contains(&v.len()) {
+        return Err(format!("{s:?}: expected LAT,LON or LAT,LON,ALT"));
+    }
+    let num = |x: &str, what: &str| -> std::result::Result<f64, String> {
+        x.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("{what} {x:?} is not a number"))
+    };
+    let lat_deg = num(v[0], "latitude")?;
+    let lon_deg = num(v[1], "longitude")?;
+    let alt_m = v
+        .get(2)
+        .map(|a| num(a, "altitude"))
+        .transpose()?
+        .unwrap_or(0.0);
+    if lat_deg.abs() > 90.0 || lon_deg.abs() > 360.0 {
+        return Err(format!(
+            "{s:?}: latitude must be within ±90°, longitude within ±360°"
+        ));
+    }
+    Ok(io::Station {
+        lat_deg,
+        lon_deg,
+        alt_m,
+    })
+}
+
+fn satellites_cmd(a: SatellitesArgs) -> Result<()> {
+    let sats = crate::satellites::Satellites::load(&a.satellites_dir)?;
+    let all = sats.all();
+    if a.json {
+        let text =
+            serde_json::to_string_pretty(&all).map_err(|e| Error::Internal(e.to_string()))?;
+        print_out(&format!("{text}\n"));
+        return Ok(());
+    }
+    let mut table = String::new();
+    table += &format!(
+        "{:<22} {:>6}  {:<22} {:>11}  {:<6} {:>7}  {:<20} decode\n",
+        "satellite", "norad", "transmitter", "MHz", "mod", "baud", "framing"
+    );
+    for s in all {
+        for (i, t) in s.transmitters.iter().enumerate() {
+            let (name, norad) = if i == 0 {
+                (
+                    s.name.clone(),
+                    s.norad.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+                )
+            } else {
+                (String::new(), String::new())
+            };
+            table += &format!(
+                "{:<22} {:>6}  {:<22} {:>11.4}  {:<6} {:>7}  {:<20} {}\n",
+                name,
+                norad,
+                t.name,
+                t.frequency_hz / 1e6,
+                t.modulation.kind(),
+                t.modulation
+                    .baud()
+                    .map(|b| b.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                t.framing.kind(),
+                if t.fsk_decodable().is_some() {
+                    "yes (audio)"
+                } else {
+                    "not yet"
+                }
+            );
+        }
+    }
+    print_out(&table);
+    Ok(())
+}
+
+fn passes_cmd(a: PassesArgs) -> Result<()> {
+    use crate::doppler::Orbit;
+    let text = std::fs::read_to_string(&a.tle).map_err(|e| {
+        Error::Input(io::InputError {
+            path: a.tle.display().to_string(),
+            problem: e.to_string(),
+        })
+    })?;
+    let tle = Orbit::parse_tle_text(&text)
+        .map_err(|e| Error::Usage(format!("{}: {e}", a.tle.display())))?;
+    let orbit = Orbit::from_tle(&tle)?;
+    let start = a.start.unwrap_or_else(Utc::now);
+    let passes = orbit.passes(&a.station, start, a.hours, a.min_elevation)?;
+    if a.json {
+        for p in &passes {
+            print_json(&json!({
+                "satellite": orbit.name(),
+                "norad": orbit.norad(),
+                "aos": p.aos.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "los": p.los.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "max_elevation_time": p.max_elevation_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "max_elevation_deg": p.max_elevation_deg,
+                "aos_azimuth_deg": p.aos_azimuth_deg,
+                "los_azimuth_deg": p.los_azimuth_deg,
+            }));
+        }
+        return Ok(());
+    }
+    let mut t = String::new();
+    t += &format!(
+        "{} (NORAD {}) from {:.4}, {:.4}, {:.0} m; {} h from {}; elevation ≥ {}°\n",
+        if orbit.name().is_empty() {
+            "satellite"
+        } else {
+            orbit.name()
+        },
+        orbit.norad(),
+        a.station.lat_deg,
+        a.station.lon_deg,
+        a.station.alt_m,
+        a.hours,
+        start.format("%Y-%m-%d %H:%M:%S UTC"),
+        a.min_elevation
+    );
+    t += &format!(
+        "{:<20} {:<20} {:<9} {:>7} {:>7} {:>7}\n",
+        "AOS (UTC)", "LOS (UTC)", "duration", "max el", "AOS az", "LOS az"
+    );
+    for p in &passes {
+        let d = (p.los - p.aos).num_seconds();
+        t += &format!(
+            "{:<20} {:<20} {:>2}m{:02}s    {:>6.1}° {:>6.1}° {:>6.1}°\n",
+            p.aos.format("%Y-%m-%d %H:%M:%S"),
+            p.los.format("%Y-%m-%d %H:%M:%S"),
+            d / 60,
+            d % 60,
+            p.max_elevation_deg,
+            p.aos_azimuth_deg,
+            p.los_azimuth_deg
+        );
+    }
+    if passes.is_empty() {
+        t += &format!(
+            "no pass above {}° in the next {} h\n",
+            a.min_elevation, a.hours
+        );
+    }
+    print_out(&t);
+    Ok(())
+}
+
+/// Writes to stdout, ignoring a closed pipe (`downlink satellites | head`).
+fn print_out(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
+    use crate::pipelines::cubesat::{CubesatOutput, CubesatStage};
+    let sats = crate::satellites::Satellites::load(&a.satellites_dir)?;
+    let sat = sats.find(query).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown satellite {query:?} (see `downlink satellites`)"
+        ))
+    })?;
+    let source = io::open_source(&a.file, &a.source.overrides())?;
+    let meta = source.info().clone();
+    let out = CubesatOutput {
+        dir: a.output.clone(),
+        stem: timed_stem(&a.file, meta.start_time),
+    };
+    let hexdump: Option<Box<dyn std::io::Write + Send>> = if a.run.json {
+        None
+    } else {
+        Some(Box::new(std::io::stdout()))
+    };
+    let stage = CubesatStage::new(sat, &meta, &out, hexdump)?;
+    if !a.run.json {
+        eprintln!("{}: decoding {}", sat.name, stage.transmitters().join(", "));
+    }
+    let running = chain::start(
+        source,
+        Box::new(stage),
+        run_options(&a.run),
+        StatusBoard::new(),
+    );
+    let report = watch(
+        running,
+        front_end(&a.run),
+        &display_name(&a.file),
+        meta.total_samples,
+        meta.sample_rate_hz,
+    )?;
+    if !a.run.json {
         print_summary(&report);
     }
     Ok(report.interrupted)

@@ -5,6 +5,7 @@
 pub mod ccsds;
 pub mod chain;
 pub mod cli;
+pub mod doppler;
 pub mod error;
 pub mod frontend;
 pub mod io;
@@ -12,5 +13,6 @@ pub mod levels;
 pub mod meteor;
 pub mod pipelines;
 pub mod products;
+pub mod satellites;
 pub mod status;
 pub mod synth;

@@ -2,6 +2,7 @@
 //! samples to products.
 
 pub mod channel;
+pub mod cubesat;
 pub mod meteor_lrpt;
 pub mod spectrum;
 pub mod waterfall;

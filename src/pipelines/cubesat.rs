@@ -1,0 +1,336 @@
+//! `decode --satellite`: receiver audio (FM discriminator output) through one
+//! `FskDecoder` per transmitter of the satellite whose framing it supports. Every
+//! checked frame goes, as it arrives, to a hexdump (terminal), a KISS file and a JSON
+//! Lines file; both files are written under `.part` names and renamed at the end.
+
+use crate::chain::{Chunk, Product, SampleStage};
+use crate::error::{Error, Result};
+use crate::io::RecordingInfo;
+use crate::satellites::Satellite;
+use crate::status::StageStatus;
+use chrono::{DateTime, Utc};
+use downlink_dsp::demod::fsk_decoder::{
+    DecodedFrame, FrameCheck, FskDecoder, FskDecoderConfig, FskFraming,
+};
+use downlink_dsp::framing::kiss::Kiss;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Where the products go: `{dir}/{stem}.kiss` and `{dir}/{stem}.frames.jsonl`.
+#[derive(Clone, Debug)]
+pub struct CubesatOutput {
+    pub dir: PathBuf,
+    pub stem: String,
+}
+
+struct Channel {
+    transmitter: String,
+    framing: FskFraming,
+    decoder: FskDecoder,
+    frames: u64,
+}
+
+/// A frame as written to the JSON Lines file.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct FrameRecord {
+    /// UTC time of the frame's last symbol, when the recording's start is known.
+    pub time: Option<String>,
+    /// Seconds from the start of the recording to the frame's last symbol.
+    pub t_s: f64,
+    pub satellite: String,
+    pub norad: Option<u32>,
+    pub transmitter: String,
+    pub framing: String,
+    /// Frame bytes as lower-case hex (see `DecodedFrame::data` for what they hold).
+    pub frame: String,
+    /// "crc16", "reed_solomon" or "reed_solomon+crc16".
+    pub check: String,
+    /// Always true: only frames whose check passed are emitted.
+    pub check_passed: bool,
+    /// Reed–Solomon symbols corrected (None for CRC-only framings).
+    pub corrected_errors: Option<usize>,
+    pub inverted: Option<bool>,
+}
+
+/// The `SampleStage` behind `decode --satellite`.
+pub struct CubesatStage {
+    satellite: String,
+    norad: Option<u32>,
+    sample_rate_hz: f64,
+    start_time: Option<DateTime<Utc>>,
+    channels: Vec<Channel>,
+    audio: Vec<f32>,
+    found: Vec<DecodedFrame>,
+    kiss: BufWriter<File>,
+    jsonl: BufWriter<File>,
+    kiss_path: PathBuf,
+    jsonl_path: PathBuf,
+    hexdump: Option<Box<dyn Write + Send>>,
+    samples: u64,
+    frames: u64,
+}
+
+fn part(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".part");
+    PathBuf::from(s)
+}
+
+impl CubesatStage {
+    /// Builds a decoder for every transmitter of `sat` that `FskDecoder` supports.
+    /// `hexdump` receives a hexdump of each frame (None: silent).
+    pub fn new(
+        sat: &Satellite,
+        info: &RecordingInfo,
+        out: &CubesatOutput,
+        hexdump: Option<Box<dyn Write + Send>>,
+    ) -> Result<Self> {
+        if info.format.is_complex() {
+            return Err(Error::Usage(format!(
+                "{}: {} samples are I/Q; decode --satellite takes receiver audio \
+                 (FM discriminator output, one channel)",
+                info.path,
+                info.format.name()
+            )));
+        }
+        let mut channels = Vec::new();
+        for t in &sat.transmitters {
+            let Some(framing) = t.fsk_decodable() else {
+                continue;
+            };
+            let baud = t.modulation.baud().unwrap_or(0.0);
+            let decoder = FskDecoder::new(FskDecoderConfig {
+                sample_rate_hz: info.sample_rate_hz,
+                baud,
+                framing,
+            })
+            .map_err(|e| Error::Usage(format!("{} / {}: {e}", sat.name, t.name)))?;
+            channels.push(Channel {
+                transmitter: t.name.clone(),
+                framing,
+                decoder,
+                frames: 0,
+            });
+        }
+        if channels.is_empty() {
+            let what: Vec<String> = sat
+                .transmitters
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} ({} / {})",
+                        t.name,
+                        t.modulation.kind(),
+                        t.framing.kind()
+                    )
+                })
+                .collect();
+            return Err(Error::Usage(format!(
+                "{}: no transmitter can be decoded yet (decodable: FSK/GFSK/GMSK with \
+                 ax25_g3ruh, ax25_nrzi, ax100_asm_golay, ax100_rs, lucky7 or tt64); it has {}",
+                sat.name,
+                what.join(", ")
+            )));
+        }
+        std::fs::create_dir_all(&out.dir).map_err(|e| Error::output(&out.dir, e))?;
+        let kiss_path = out.dir.join(format!("{}.kiss", out.stem));
+        let jsonl_path = out.dir.join(format!("{}.frames.jsonl", out.stem));
+        let open = |p: &Path| -> Result<BufWriter<File>> {
+            let pp = part(p);
+            File::create(&pp)
+                .map(BufWriter::new)
+                .map_err(|e| Error::output(&pp, e))
+        };
+        Ok(CubesatStage {
+            satellite: sat.name.clone(),
+            norad: sat.norad,
+            sample_rate_hz: info.sample_rate_hz,
+            start_time: info.start_time,
+            channels,
+            audio: Vec::new(),
+            found: Vec::new(),
+            kiss: open(&kiss_path)?,
+            jsonl: open(&jsonl_path)?,
+            kiss_path,
+            jsonl_path,
+            hexdump,
+            samples: 0,
+            frames: 0,
+        })
+    }
+
+    /// Transmitter names that are being decoded.
+    pub fn transmitters(&self) -> Vec<&str> {
+        self.channels
+            .iter()
+            .map(|c| c.transmitter.as_str())
+            .collect()
+    }
+
+    fn emit(&mut self, ch: usize, f: &DecodedFrame) -> Result<()> {
+        let c = &self.channels[ch];
+        let t_s = f.end_sample as f64 / self.sample_rate_hz;
+        let time = self.start_time.map(|s| {
+            (s + chrono::Duration::microseconds((t_s * 1e6).round() as i64))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        });
+        let (check, corrected) = match f.check {
+            FrameCheck::Crc16 => ("crc16", None),
+            FrameCheck::ReedSolomon { corrected } => ("reed_solomon", Some(corrected)),
+            FrameCheck::ReedSolomonCrc16 { corrected } => ("reed_solomon+crc16", Some(corrected)),
+        };
+        let rec = FrameRecord {
+            time: time.clone(),
+            t_s,
+            satellite: self.satellite.clone(),
+            norad: self.norad,
+            transmitter: c.transmitter.clone(),
+            framing: format!("{:?}", c.framing),
+            frame: hex(&f.data),
+            check: check.to_string(),
+            check_passed: true,
+            corrected_errors: corrected,
+            inverted: f.inverted,
+        };
+        let line = serde_json::to_string(&rec).map_err(|e| Error::Internal(e.to_string()))?;
+        writeln!(self.jsonl, "{line}")
+            .and_then(|_| self.jsonl.flush())
+            .map_err(|e| Error::output(&part(&self.jsonl_path), e))?;
+        let mut k = Vec::with_capacity(f.data.len() + 4);
+        Kiss::encode(0, 0, &f.data, &mut k);
+        self.kiss
+            .write_all(&k)
+            .and_then(|_| self.kiss.flush())
+            .map_err(|e| Error::output(&part(&self.kiss_path), e))?;
+        if let Some(h) = self.hexdump.as_mut() {
+            let when = match &time {
+                Some(t) => format!("{t} ({t_s:.3} s)"),
+                None => format!("{t_s:.3} s"),
+            };
+            let fixed = corrected
+                .map(|n| format!(", {n} corrected"))
+                .unwrap_or_default();
+            let head = format!(
+                "{} / {} at {when}: {} bytes, {check}{fixed}",
+                rec.satellite,
+                rec.transmitter,
+                f.data.len()
+            );
+            // The terminal is a convenience: a closed stdout must not stop the decode.
+            let _ = writeln!(h, "{head}\n{}", hexdump(&f.data));
+            let _ = h.flush();
+        }
+        self.frames += 1;
+        self.channels[ch].frames += 1;
+        Ok(())
+    }
+}
+
+impl SampleStage for CubesatStage {
+    fn name(&self) -> &'static str {
+        "cubesat"
+    }
+
+    fn process(&mut self, chunk: &Chunk) -> Result<()> {
+        self.audio.clear();
+        self.audio.extend(chunk.samples.iter().map(|s| s.re));
+        self.samples += chunk.samples.len() as u64;
+        for ch in 0..self.channels.len() {
+            let mut found = std::mem::take(&mut self.found);
+            found.clear();
+            self.channels[ch].decoder.process(&self.audio, &mut found);
+            for f in &found {
+                self.emit(ch, f)?;
+            }
+            self.found = found;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Vec<Product>> {
+        let mut products = Vec::new();
+        for (path, w, kind) in [
+            (self.kiss_path.clone(), &mut self.kiss, "kiss"),
+            (self.jsonl_path.clone(), &mut self.jsonl, "frames"),
+        ] {
+            w.flush().map_err(|e| Error::output(&part(&path), e))?;
+            std::fs::rename(part(&path), &path).map_err(|e| Error::output(&path, e))?;
+            products.push(Product {
+                kind: kind.into(),
+                description: format!(
+                    "{} frame(s) of {} ({})",
+                    self.frames,
+                    self.satellite,
+                    if kind == "kiss" {
+                        "KISS, port 0"
+                    } else {
+                        "JSON Lines"
+                    }
+                ),
+                path,
+            });
+        }
+        Ok(products)
+    }
+
+    fn status(&self) -> StageStatus {
+        let mut s = StageStatus::new(
+            "cubesat",
+            if self.frames > 0 {
+                "frames"
+            } else {
+                "searching"
+            },
+        )
+        .with("samples", self.samples as f64)
+        .with("frames", self.frames as f64)
+        .with_text("satellite", &self.satellite);
+        for c in &self.channels {
+            s = s.with(&format!("frames[{}]", c.transmitter), c.frames as f64);
+        }
+        s
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// 16 bytes a line: offset, hex, printable ASCII.
+pub fn hexdump(b: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, row) in b.chunks(16).enumerate() {
+        let hexes: Vec<String> = row.iter().map(|x| format!("{x:02x}")).collect();
+        let ascii: String = row
+            .iter()
+            .map(|&x| {
+                if (0x20..0x7f).contains(&x) {
+                    x as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("{:04x}  {:<47}  {ascii}", i * 16, hexes.join(" ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hexdump;
+
+    #[test]
+    fn hexdump_layout() {
+        let d: Vec<u8> = (0x41..0x52).collect();
+        assert_eq!(
+            hexdump(&d),
+            "0000  41 42 43 44 45 46 47 48 49 4a 4b 4c 4d 4e 4f 50  ABCDEFGHIJKLMNOP\n\
+             0010  51                                               Q"
+        );
+    }
+}
