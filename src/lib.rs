@@ -14,3 +14,5 @@ pub mod pipelines;
 pub mod products;
 pub mod status;
 pub mod synth;
+pub mod tap;
+pub mod tui;

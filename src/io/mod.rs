@@ -128,6 +128,11 @@ pub trait SampleSource: Send {
     /// return fewer than `max` samples before the end; at most one 256 KiB block
     /// is decoded per call. After an error every further call returns that error.
     fn read(&mut self, out: &mut Vec<Complex32>, max: usize) -> Result<usize, InputError>;
+    /// Samples lost before they reached `read` (a live device whose reader fell
+    /// behind). Files never drop any.
+    fn dropped_samples(&self) -> u64 {
+        0
+    }
 }
 
 /// A problem with an input, one line: `"<path>: <problem>"`.
