@@ -122,3 +122,20 @@ fn tui_shows_lock_and_frames_and_quits_cleanly() {
         .count();
     assert_eq!(pngs, 1);
 }
+
+#[test]
+fn tui_alias_refuses_to_run_without_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("recordings/meteor-lrpt-synth.sigmf-meta");
+    let out = Command::new(env!("CARGO_BIN_EXE_downlink"))
+        .arg("tui")
+        .arg(&rec)
+        .arg("-o")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--tui needs a terminal"), "{stderr}");
+}
