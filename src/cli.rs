@@ -78,6 +78,13 @@ enum Command {
         after_help = "Example:\n  downlink tui recordings/meteor-lrpt-synth.sigmf-meta -o out/\n\nKeys: q quit, space pause waterfall, +/- dB range, z zoom, p peak hold, h help"
     )]
     Tui(TuiArgs),
+    /// List SoapySDR devices (`--args ''` probes every module, which may send network
+    /// discovery packets).
+    #[cfg(feature = "soapy")]
+    #[command(
+        after_help = "Examples:\n  downlink devices --args driver=rtlsdr\n  downlink devices --args driver=redpitaya,addr=192.168.1.100,port=1001\n\nThen: downlink decode -p waterfall --rate 250k --freq 137.9M soapy:driver=rtlsdr -o out/"
+    )]
+    Devices(DevicesArgs),
     /// List the pipelines `decode` can run.
     #[command(after_help = "Example:\n  downlink pipelines")]
     Pipelines,
@@ -222,6 +229,14 @@ struct DecodeArgs {
     out_format: SampleFormat,
 }
 
+#[cfg(feature = "soapy")]
+#[derive(Args, Debug)]
+struct DevicesArgs {
+    /// SoapySDR arguments to filter on (key=value,…).
+    #[arg(long, default_value = "")]
+    args: String,
+}
+
 #[derive(Args, Debug)]
 struct TuiArgs {
     /// Meteor-M LRPT I/Q recording.
@@ -353,6 +368,8 @@ pub fn main() -> i32 {
         Command::Info(a) => info(a),
         Command::Decode(a) => decode(a),
         Command::Tui(a) => tui_cmd(a),
+        #[cfg(feature = "soapy")]
+        Command::Devices(a) => devices_cmd(&a),
         Command::Convert(a) => convert(a),
         Command::Synth(a) => synth(a),
         Command::Pipelines => {
@@ -663,6 +680,18 @@ fn decode(a: DecodeArgs) -> Result<bool> {
         }
     }
     Ok(report.interrupted)
+}
+
+#[cfg(feature = "soapy")]
+fn devices_cmd(a: &DevicesArgs) -> Result<bool> {
+    let found = io::soapy::enumerate(&a.args).map_err(Error::Usage)?;
+    if found.is_empty() {
+        eprintln!("no SoapySDR device found");
+    }
+    for d in found {
+        println!("soapy:{d}");
+    }
+    Ok(false)
 }
 
 /// `downlink tui FILE`: `decode --tui --realtime --pipeline meteor-lrpt FILE`.
