@@ -424,6 +424,10 @@ fn display_name(path: &str) -> String {
 
 /// The stem product names start with: the input's name without its recording extensions.
 fn product_stem(path: &str) -> String {
+    // A device has no name worth a file name; the pass time follows the stem.
+    if path.starts_with("soapy:") {
+        return "live".into();
+    }
     let mut name = display_name(path);
     if let Some(s) = name.strip_suffix(".gz") {
         name = s.to_string();
@@ -1103,6 +1107,7 @@ mod tests {
             "meteorDuplicates"
         );
         assert_eq!(product_stem("8bitsoft.s"), "8bitsoft");
+        assert_eq!(product_stem("soapy:driver=rtlsdr,serial=00000001"), "live");
     }
 
     #[test]

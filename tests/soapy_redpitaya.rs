@@ -150,3 +150,60 @@ fn a_stalled_reader_drops_and_counts_instead_of_blocking() {
         "skipped {skipped}, dropped {dropped}"
     );
 }
+
+#[test]
+fn decode_reads_a_device_until_ctrl_c() {
+    use std::io::BufRead;
+    let fake = fake_red_pitaya(100e3);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_downlink"))
+        .args([
+            "decode",
+            "-p",
+            "waterfall",
+            "--rate",
+            "100k",
+            "--freq",
+            "14.1M",
+            "--json",
+        ])
+        .arg(format!(
+            "soapy:driver=redpitaya,addr=127.0.0.1,port={}",
+            fake.port
+        ))
+        .arg("-o")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut lines = stdout.lines();
+    // Wait for a status line showing half a second of signal read from the device.
+    loop {
+        let line = lines.next().expect("status lines").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["type"], "status", "{line}");
+        let source = &v["stages"][0];
+        assert_eq!(source["stage"], "source");
+        assert!(source["values"]["dropped_samples"].is_number(), "{line}");
+        if v["samples"].as_u64().unwrap() >= 50_000 {
+            break;
+        }
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let summary: serde_json::Value =
+        serde_json::from_str(&lines.last().expect("a summary line").unwrap()).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["interrupted"], true);
+    let png = summary["products"][0]["path"].as_str().unwrap();
+    assert!(
+        png.contains("/live.") && png.ends_with(".waterfall.png"),
+        "{png}"
+    );
+    assert!(std::path::Path::new(png).is_file());
+}
