@@ -14,6 +14,7 @@
 use crate::error::{Error, Result};
 use crate::io::{InputError, SampleSource};
 use crate::status::{StageStatus, StatusBoard, StatusPublisher};
+use crate::tap::{SpectrumFeeder, TapConfig};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use num_complex::Complex32;
 use std::path::PathBuf;
@@ -67,6 +68,8 @@ pub struct RunOptions {
     pub stop: Arc<AtomicBool>,
     /// Stop after this many samples.
     pub max_samples: Option<u64>,
+    /// Publish the latest spectrum of the input here (live front ends).
+    pub spectrum: Option<TapConfig>,
 }
 
 impl Default for RunOptions {
@@ -77,6 +80,7 @@ impl Default for RunOptions {
             realtime: false,
             stop: Arc::new(AtomicBool::new(false)),
             max_samples: None,
+            spectrum: None,
         }
     }
 }
@@ -202,10 +206,11 @@ pub fn run(
     start(source, stage, opts, StatusBoard::new()).join()
 }
 
-fn source_snapshot(samples: u64, rate_hz: f64, state: &str) -> StageStatus {
+fn source_snapshot(samples: u64, rate_hz: f64, dropped: u64, state: &str) -> StageStatus {
     StageStatus::new("source", state)
         .with("samples", samples as f64)
         .with("position_s", samples as f64 / rate_hz)
+        .with("dropped_samples", dropped as f64)
 }
 
 fn run_source(
@@ -219,6 +224,11 @@ fn run_source(
     let chunk = opts.chunk_samples.max(1);
     let started = Instant::now();
     let mut next_sample = 0u64;
+    let center_hz = source.info().center_freq_hz;
+    let mut feeder = opts
+        .spectrum
+        .clone()
+        .and_then(|cfg| SpectrumFeeder::new(cfg, rate_hz, center_hz).ok());
     let end = loop {
         if opts.stop.load(Ordering::Relaxed) {
             break Ok(true);
@@ -233,6 +243,9 @@ fn run_source(
         match source.read(&mut buf, want) {
             Ok(0) => break Ok(false),
             Ok(n) => {
+                if let Some(f) = &mut feeder {
+                    f.feed(&buf, next_sample);
+                }
                 if opts.realtime {
                     let due = Duration::from_secs_f64((next_sample + n as u64) as f64 / rate_hz);
                     if let Some(wait) = due.checked_sub(started.elapsed()) {
@@ -244,7 +257,12 @@ fn run_source(
                     samples: buf,
                 });
                 next_sample += n as u64;
-                status.publish(source_snapshot(next_sample, rate_hz, "running"));
+                status.publish(source_snapshot(
+                    next_sample,
+                    rate_hz,
+                    source.dropped_samples(),
+                    "running",
+                ));
                 if tx.send(msg).is_err() {
                     // The stage ended (with an error it reports itself).
                     return;
@@ -258,7 +276,12 @@ fn run_source(
         Ok(false) => "done",
         Err(_) => "error",
     };
-    status.force(source_snapshot(next_sample, rate_hz, state));
+    status.force(source_snapshot(
+        next_sample,
+        rate_hz,
+        source.dropped_samples(),
+        state,
+    ));
     let _ = tx.send(Msg::End(end));
 }
 

@@ -13,6 +13,8 @@ use crate::pipelines::spectrum::{fft_size_for, SpectrumStage};
 use crate::pipelines::waterfall::{Colormap, WaterfallConfig, WaterfallStage};
 use crate::pipelines::{self, PIPELINES};
 use crate::status::{StageStatus, StatusBoard};
+use crate::tap::{SpectrumTap, TapConfig};
+use crate::tui;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use downlink_dsp::filter::design::Window;
@@ -20,6 +22,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -69,6 +72,19 @@ enum Command {
   downlink synth scene -o recordings/scene-437m.sigmf-meta
   downlink synth scene --seconds 60 --rate 2.4M -o /tmp/long.cu8")]
     Synth(SynthArgs),
+    /// Watch a Meteor-M LRPT recording being decoded live, in a terminal UI, paced at
+    /// its sample rate (the same as `decode --tui --realtime --pipeline meteor-lrpt`).
+    #[command(
+        after_help = "Example:\n  downlink tui recordings/meteor-lrpt-synth.sigmf-meta -o out/\n\nKeys: q quit, space pause waterfall, +/- dB range, z zoom, p peak hold, h help"
+    )]
+    Tui(TuiArgs),
+    /// List SoapySDR devices (`--args ''` probes every module, which may send network
+    /// discovery packets).
+    #[cfg(feature = "soapy")]
+    #[command(
+        after_help = "Examples:\n  downlink devices --args driver=rtlsdr\n  downlink devices --args driver=redpitaya,addr=192.168.1.100,port=1001\n\nThen: downlink decode -p waterfall --rate 250k --freq 137.9M soapy:driver=rtlsdr -o out/"
+    )]
+    Devices(DevicesArgs),
     /// List the pipelines `decode` can run.
     #[command(after_help = "Example:\n  downlink pipelines")]
     Pipelines,
@@ -175,6 +191,10 @@ struct DecodeArgs {
     source: SourceArgs,
     #[command(flatten)]
     run: RunArgs,
+    /// Show a terminal UI (spectrum, waterfall, lock, frames) instead of a progress bar.
+    /// Keys: q quit, space pause waterfall, +/- dB range, z zoom, p peak hold, h help.
+    #[arg(long, conflicts_with = "json")]
+    tui: bool,
 
     /// waterfall: FFT size (power of two).
     #[arg(long, default_value_t = 1024, help_heading = "waterfall")]
@@ -231,6 +251,26 @@ struct DecodeArgs {
     /// channel: output sample format.
     #[arg(long, value_parser = parse_format, default_value = "cf32", help_heading = "channel")]
     out_format: SampleFormat,
+}
+
+#[cfg(feature = "soapy")]
+#[derive(Args, Debug)]
+struct DevicesArgs {
+    /// SoapySDR arguments to filter on (key=value,…).
+    #[arg(long, default_value = "")]
+    args: String,
+}
+
+#[derive(Args, Debug)]
+struct TuiArgs {
+    /// Meteor-M LRPT I/Q recording.
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// Output folder (created if missing).
+    #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
+    output: PathBuf,
+    #[command(flatten)]
+    source: SourceArgs,
 }
 
 #[derive(Args, Debug)]
@@ -351,6 +391,9 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Info(a) => info(a),
         Command::Decode(a) => decode(a),
+        Command::Tui(a) => tui_cmd(a),
+        #[cfg(feature = "soapy")]
+        Command::Devices(a) => devices_cmd(&a),
         Command::Convert(a) => convert(a),
         Command::Synth(a) => synth(a),
         Command::Pipelines => {
@@ -407,6 +450,10 @@ fn display_name(path: &str) -> String {
 
 /// The stem product names start with: the input's name without its recording extensions.
 fn product_stem(path: &str) -> String {
+    // A device has no name worth a file name; the pass time follows the stem.
+    if path.starts_with("soapy:") {
+        return "live".into();
+    }
     let mut name = display_name(path);
     if let Some(s) = name.strip_suffix(".gz") {
         name = s.to_string();
@@ -546,11 +593,11 @@ fn print_info(m: &RecordingInfo, analysed_s: f64, s: &crate::pipelines::spectrum
             .map(|f| format!("  = {:.6} MHz", (f + sig.center_offset_hz) / 1e6))
             .unwrap_or_default();
         println!(
-            "  signal {}    offset {:+.0} Hz (peak {:+.0} Hz), {} Hz wide, SNR {:.1} dB{}",
+            "  signal {}    offset {:+.0} Hz (peak {:+.0} Hz), {:.0} Hz wide, SNR {:.1} dB{}",
             i + 1,
             sig.center_offset_hz,
             sig.peak_offset_hz,
-            format!("{:.0}", sig.bandwidth_hz),
+            sig.bandwidth_hz,
             sig.snr_db,
             abs
         );
@@ -647,6 +694,9 @@ fn decode(a: DecodeArgs) -> Result<bool> {
         }
         other => unreachable!("pipeline {other} is listed but not built"),
     };
+    if a.tui {
+        return decode_tui(&a, source, stage, pipeline.name);
+    }
     let running = chain::start(source, stage, run_options(&a.run), StatusBoard::new());
     let report = watch(
         running,
@@ -664,6 +714,74 @@ fn decode(a: DecodeArgs) -> Result<bool> {
         }
     }
     Ok(report.interrupted)
+}
+
+#[cfg(feature = "soapy")]
+fn devices_cmd(a: &DevicesArgs) -> Result<bool> {
+    let found = io::soapy::enumerate(&a.args).map_err(Error::Usage)?;
+    if found.is_empty() {
+        eprintln!("no SoapySDR device found");
+    }
+    for d in found {
+        println!("soapy:{d}");
+    }
+    Ok(false)
+}
+
+/// `downlink tui FILE`: `decode --tui --realtime --pipeline meteor-lrpt FILE`.
+fn tui_cmd(a: TuiArgs) -> Result<bool> {
+    let output = a.output.to_string_lossy().into_owned();
+    let argv = [
+        "downlink",
+        "decode",
+        "--tui",
+        "--realtime",
+        "--pipeline",
+        "meteor-lrpt",
+        "-o",
+        output.as_str(),
+        "--",
+        a.file.as_str(),
+    ];
+    let Command::Decode(mut d) = Cli::try_parse_from(argv)
+        .map_err(|e| Error::Usage(e.to_string()))?
+        .command
+    else {
+        unreachable!("parsed as decode")
+    };
+    d.source = a.source;
+    decode(d)
+}
+
+/// Runs a chain under the terminal UI. Quitting with q is a normal end (exit code 0):
+/// the chain is stopped cleanly and its products are complete up to that point.
+fn decode_tui(
+    a: &DecodeArgs,
+    source: Box<dyn io::SampleSource>,
+    stage: Box<dyn SampleStage>,
+    pipeline: &str,
+) -> Result<bool> {
+    let rate = source.info().sample_rate_hz;
+    let tap = SpectrumTap::new();
+    let mut opts = run_options(&a.run);
+    // Chunks of about 1/20 s keep the screen moving when paced at real time.
+    opts.chunk_samples = opts.chunk_samples.min(((rate / 20.0) as usize).max(4096));
+    opts.spectrum = Some(TapConfig {
+        tap: tap.clone(),
+        fft_size: 1024,
+        interval: Duration::from_millis(50),
+    });
+    let stop = opts.stop.clone();
+    let running = chain::start(source, stage, opts, StatusBoard::new());
+    let title = format!("downlink {pipeline} · {}", display_name(&a.file));
+    let (report, _ended) = tui::run(running, &tap, &title, stop)?;
+    print_summary(&report);
+    if pipeline == "meteor-lrpt" {
+        if let Some(st) = report.stages.iter().find(|s| s.stage == "meteor-lrpt") {
+            print_meteor_status(st);
+        }
+    }
+    Ok(false)
 }
 
 /// The product name: the input's stem, plus the pass time when it is known.
@@ -1248,6 +1366,7 @@ mod tests {
             "meteorDuplicates"
         );
         assert_eq!(product_stem("8bitsoft.s"), "8bitsoft");
+        assert_eq!(product_stem("soapy:driver=rtlsdr,serial=00000001"), "live");
     }
 
     #[test]

@@ -16,3 +16,5 @@ pub mod products;
 pub mod satellites;
 pub mod status;
 pub mod synth;
+pub mod tap;
+pub mod tui;

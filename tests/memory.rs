@@ -24,14 +24,16 @@ fn peak_rss_kib() -> u64 {
         .expect("VmHWM in /proc/self/status")
 }
 
+/// (sample index at which to sample memory, recorded peak), shared with the test.
+type Marks = Arc<Mutex<Vec<(u64, Option<u64>)>>>;
+
 /// One second of the synthetic scene, played over and over: a generator, not a file,
 /// cheap enough that the channel filter is what the test measures.
 struct Looping {
     info: RecordingInfo,
     second: Vec<Complex32>,
     produced: u64,
-    /// (sample index at which to sample memory, recorded peak)
-    marks: Arc<Mutex<Vec<(u64, Option<u64>)>>>,
+    marks: Marks,
 }
 
 impl SampleSource for Looping {

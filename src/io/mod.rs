@@ -14,6 +14,8 @@ pub mod meta;
 mod raw;
 mod sigmf;
 mod sink;
+#[cfg(feature = "soapy")]
+pub mod soapy;
 mod wav;
 
 use std::path::Path;
@@ -38,6 +40,8 @@ pub enum Container {
     SigMf,
     /// Headerless samples on standard input.
     Stdin,
+    /// A live SoapySDR device.
+    Device,
 }
 
 /// Ground-station position (WGS-84).
@@ -128,6 +132,11 @@ pub trait SampleSource: Send {
     /// return fewer than `max` samples before the end; at most one 256 KiB block
     /// is decoded per call. After an error every further call returns that error.
     fn read(&mut self, out: &mut Vec<Complex32>, max: usize) -> Result<usize, InputError>;
+    /// Samples lost before they reached `read` (a live device whose reader fell
+    /// behind). Files never drop any.
+    fn dropped_samples(&self) -> u64 {
+        0
+    }
 }
 
 /// A problem with an input, one line: `"<path>: <problem>"`.
@@ -202,11 +211,48 @@ pub fn open_source(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, 
     if path == "-" {
         return Ok(Box::new(raw::open_stdin(ov)?));
     }
+    if let Some(args) = path.strip_prefix("soapy:") {
+        return open_device(path, args, ov);
+    }
     Ok(match classify(path) {
         Kind::SigMf => Box::new(sigmf::open(path, ov)?),
         Kind::Wav => Box::new(wav::open(path, ov)?),
         Kind::Gzip => Box::new(raw::open_gzip(path, ov)?),
         Kind::Raw => Box::new(raw::open_plain(path, ov)?),
+    })
+}
+
+/// `soapy:ARGS`: a live SoapySDR device, tuned to `--freq` at `--rate`.
+#[cfg(feature = "soapy")]
+fn open_device(
+    path: &str,
+    args: &str,
+    ov: &Overrides,
+) -> Result<Box<dyn SampleSource>, InputError> {
+    let (Some(rate), Some(freq)) = (ov.sample_rate_hz, ov.center_freq_hz) else {
+        return Err(InputError {
+            path: path.into(),
+            problem: "a device needs --rate and --freq".into(),
+        });
+    };
+    let cfg = soapy::SoapyConfig {
+        args: args.into(),
+        center_freq_hz: freq,
+        sample_rate_hz: rate,
+        queue_blocks: 64,
+    };
+    Ok(Box::new(soapy::SoapySource::open(&cfg)?))
+}
+
+#[cfg(not(feature = "soapy"))]
+fn open_device(
+    path: &str,
+    _args: &str,
+    _ov: &Overrides,
+) -> Result<Box<dyn SampleSource>, InputError> {
+    Err(InputError {
+        path: path.into(),
+        problem: "this downlink was built without SoapySDR support (cargo feature `soapy`)".into(),
     })
 }
 

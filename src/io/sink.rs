@@ -347,14 +347,14 @@ pub fn create_sink(spec: &SinkSpec) -> Result<Box<dyn SampleSink>, OutputError> 
                 meta: None,
             }))
         }
-        Container::Stdin => Err(stdin_err(spec)),
+        Container::Stdin | Container::Device => Err(stdin_err(spec)),
     }
 }
 
 fn stdin_err(spec: &SinkSpec) -> OutputError {
     OutputError::new(
         &spec.path,
-        "Stdin is an input container: write Raw to stdout with create_sink_to_writer",
+        "standard input and devices are inputs only: write Raw to stdout with create_sink_to_writer",
     )
 }
 
@@ -379,6 +379,6 @@ pub fn create_sink_to_writer(
             &spec.path,
             "WAV output needs a seekable file (its header is written last); use create_sink",
         )),
-        Container::Stdin => Err(stdin_err(spec)),
+        Container::Stdin | Container::Device => Err(stdin_err(spec)),
     }
 }

@@ -187,7 +187,7 @@ impl Interleaver {
     pub fn process(&mut self, input: &[i8], output: &mut Vec<i8>) {
         for &s in input {
             let k = self.written;
-            if k % DATA_PER_BLOCK as u64 == 0 {
+            if k.is_multiple_of(DATA_PER_BLOCK as u64) {
                 for i in 0..8 {
                     output.push(if MARKER >> (7 - i) & 1 == 1 {
                         100
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn output_does_not_depend_on_chunking() {
         let data: Vec<i8> = (0..300_000)
-            .map(|i| ((i * 31 % 255) as i32 - 127) as i8)
+            .map(|i: i32| (i * 31 % 255 - 127) as i8)
             .collect();
         let mut tx = Interleaver::new();
         let mut on_air = Vec::new();

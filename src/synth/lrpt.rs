@@ -96,7 +96,7 @@ pub fn test_row(apid: u16, row: usize) -> GrayImage {
                 // A checkerboard of 56-px squares over a gentle vertical ramp.
                 _ => {
                     let base = (line % 256) as u8 / 2;
-                    base + if ((x / 56) + (line / 56)) % 2 == 0 {
+                    base + if ((x / 56) + (line / 56)).is_multiple_of(2) {
                         100
                     } else {
                         20

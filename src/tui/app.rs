@@ -1,0 +1,739 @@
+//! The TUI's state and drawing. It sees only status snapshots and spectrum frames
+//! (plus the time since the start, passed in), so it draws the same screen for the same
+//! inputs — which the snapshot tests rely on.
+
+use crate::status::StageStatus;
+use crate::tap::SpectrumFrame;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Clear, Dataset, GraphType, Paragraph, Widget};
+use ratatui::Frame;
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Waterfall rows kept (more than any terminal is high, in half-cells).
+const WATERFALL_ROWS: usize = 200;
+/// Log lines kept.
+const LOG_LINES: usize = 200;
+const DB_SPANS: [f32; 8] = [20.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0, 120.0];
+const ZOOMS: [u32; 4] = [1, 2, 4, 8];
+
+/// What the event loop should do after a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Continue,
+    Quit,
+}
+
+/// The TUI's whole state.
+pub struct App {
+    title: String,
+    stages: Vec<StageStatus>,
+    spectrum: Option<SpectrumFrame>,
+    peak: Vec<f32>,
+    peak_hold: bool,
+    waterfall: VecDeque<Vec<f32>>,
+    paused: bool,
+    span_index: usize,
+    zoom_index: usize,
+    help: bool,
+    log: VecDeque<String>,
+    elapsed: Duration,
+    finished: bool,
+    /// Frames counted but not yet logged: one log line per second of signal at most.
+    pending_ok: f64,
+    pending_failed: f64,
+    last_frame_log_s: f64,
+}
+
+impl App {
+    pub fn new(title: &str) -> Self {
+        App {
+            title: title.to_string(),
+            stages: Vec::new(),
+            spectrum: None,
+            peak: Vec::new(),
+            peak_hold: true,
+            waterfall: VecDeque::new(),
+            paused: false,
+            span_index: 4,
+            zoom_index: 0,
+            help: false,
+            log: VecDeque::new(),
+            elapsed: Duration::ZERO,
+            finished: false,
+            pending_ok: 0.0,
+            pending_failed: 0.0,
+            last_frame_log_s: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Takes the latest snapshots: logs what changed, adds a waterfall row for a new frame.
+    pub fn on_tick(
+        &mut self,
+        stages: Vec<StageStatus>,
+        spectrum: Option<SpectrumFrame>,
+        elapsed: Duration,
+    ) {
+        self.elapsed = elapsed;
+        let at = position_s(&stages);
+        let mut lines = Vec::new();
+        for new in stages.iter().filter(|s| s.stage != "source") {
+            let old = self.stages.iter().find(|s| s.stage == new.stage);
+            let old_state = old.map_or("starting", |o| o.state.as_str());
+            if old_state != new.state {
+                lines.push(format!(
+                    "{at:5.1}s {} {old_state}->{}",
+                    new.stage, new.state
+                ));
+            }
+            let count =
+                |s: Option<&StageStatus>, k: &str| s.and_then(|s| s.value(k)).unwrap_or(0.0);
+            let ok = count(Some(new), "cadus_rs_ok") - count(old, "cadus_rs_ok");
+            let failed = count(Some(new), "cadus_rs_failed") - count(old, "cadus_rs_failed");
+            self.pending_ok += ok.max(0.0);
+            self.pending_failed += failed.max(0.0);
+            let total = count(Some(new), "cadus_rs_ok");
+            if (self.pending_ok > 0.0 || self.pending_failed > 0.0)
+                && at - self.last_frame_log_s >= 1.0
+            {
+                lines.push(format!(
+                    "{at:5.1}s frames +{} ok +{} bad ({total})",
+                    self.pending_ok, self.pending_failed
+                ));
+                self.pending_ok = 0.0;
+                self.pending_failed = 0.0;
+                self.last_frame_log_s = at;
+            }
+            for (k, v) in &new.values {
+                if let Some(apid) = k.strip_prefix("lines_apid_") {
+                    if old.and_then(|o| o.value(k)).is_none() {
+                        lines.push(format!("{at:5.1}s image APID {apid} ({v} lines)"));
+                    }
+                }
+            }
+        }
+        for l in lines {
+            self.push_log(l);
+        }
+        self.stages = stages;
+        if let Some(frame) = spectrum {
+            let new = self.spectrum.as_ref().is_none_or(|f| f.seq != frame.seq);
+            if new {
+                if self.peak.len() != frame.bins_db.len() {
+                    self.peak = frame.bins_db.clone();
+                } else {
+                    for (p, v) in self.peak.iter_mut().zip(&frame.bins_db) {
+                        *p = p.max(*v);
+                    }
+                }
+                if !self.paused {
+                    self.waterfall.push_front(frame.bins_db.clone());
+                    self.waterfall.truncate(WATERFALL_ROWS);
+                }
+                self.spectrum = Some(frame);
+            }
+        }
+    }
+
+    /// Adds a line to the frame/product log.
+    pub fn push_log(&mut self, line: String) {
+        self.log.push_back(line);
+        while self.log.len() > LOG_LINES {
+            self.log.pop_front();
+        }
+    }
+
+    /// The run has ended: the screen stays until the user quits.
+    pub fn set_finished(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            self.push_log("run finished - press q to quit".into());
+        }
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    pub fn db_span(&self) -> f32 {
+        DB_SPANS[self.span_index]
+    }
+
+    pub fn zoom(&self) -> u32 {
+        ZOOMS[self.zoom_index]
+    }
+
+    pub fn help_shown(&self) -> bool {
+        self.help
+    }
+
+    pub fn peak_hold(&self) -> bool {
+        self.peak_hold
+    }
+
+    pub fn waterfall_rows(&self) -> usize {
+        self.waterfall.len()
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> Action {
+        if key.kind != KeyEventKind::Press {
+            return Action::Continue;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return Action::Quit;
+        }
+        match key.code {
+            KeyCode::Char('q') | KeyCode::Char('Q') => return Action::Quit,
+            KeyCode::Esc if self.help => self.help = false,
+            KeyCode::Char('h') | KeyCode::Char('?') => self.help = !self.help,
+            KeyCode::Char(' ') => self.paused = !self.paused,
+            // A wider range shows weaker signals; a narrower one more contrast.
+            KeyCode::Char('+') | KeyCode::Char('=') => {
+                self.span_index = (self.span_index + 1).min(DB_SPANS.len() - 1)
+            }
+            KeyCode::Char('-') => self.span_index = self.span_index.saturating_sub(1),
+            KeyCode::Char('z') => self.zoom_index = (self.zoom_index + 1) % ZOOMS.len(),
+            KeyCode::Char('p') => {
+                self.peak_hold = !self.peak_hold;
+                self.peak.clear();
+            }
+            _ => {}
+        }
+        Action::Continue
+    }
+
+    /// The tuned frequency relative to the centre: the first stage that reports a carrier
+    /// or channel offset.
+    fn tuned_offset_hz(&self) -> f64 {
+        self.stages
+            .iter()
+            .find_map(|s| {
+                s.value("carrier_offset_hz")
+                    .or_else(|| s.value("offset_hz"))
+            })
+            .unwrap_or(0.0)
+    }
+
+    /// Visible bin range `[lo, hi)` at the current zoom, centred on the tuned channel.
+    fn view(&self, frame: &SpectrumFrame) -> (usize, usize) {
+        let n = frame.bins_db.len();
+        let width = (n / self.zoom() as usize).max(2);
+        let tuned_bin = n as f64 / 2.0 + self.tuned_offset_hz() / frame.sample_rate_hz * n as f64;
+        let lo = (tuned_bin - width as f64 / 2.0)
+            .round()
+            .clamp(0.0, (n - width) as f64) as usize;
+        (lo, lo + width)
+    }
+
+    pub fn render(&self, f: &mut Frame) {
+        let [header, body, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(0),
+            Constraint::Length(1),
+        ])
+        .areas(f.area());
+        self.render_header(f, header);
+        let right_w = (f.area().width / 3).clamp(30, 48);
+        let [left, right] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(body);
+        let [spec, fall] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
+        self.render_spectrum(f, spec);
+        self.render_waterfall(f, fall);
+        let lock_h = self.lock_lines().len() as u16 + 2;
+        let [lock, log] =
+            Layout::vertical([Constraint::Length(lock_h), Constraint::Min(0)]).areas(right);
+        self.render_lock(f, lock);
+        self.render_log(f, log);
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(" q", Style::new().add_modifier(Modifier::BOLD)),
+                Span::raw(" quit "),
+                Span::styled(" space", Style::new().add_modifier(Modifier::BOLD)),
+                Span::raw(" pause "),
+                Span::styled(" +/-", Style::new().add_modifier(Modifier::BOLD)),
+                Span::raw(" dB range "),
+                Span::styled(" z", Style::new().add_modifier(Modifier::BOLD)),
+                Span::raw(" zoom "),
+                Span::styled(" p", Style::new().add_modifier(Modifier::BOLD)),
+                Span::raw(" peak "),
+                Span::styled(" h", Style::new().add_modifier(Modifier::BOLD)),
+                Span::raw(" help"),
+            ])),
+            footer,
+        );
+        if self.help {
+            self.render_help(f);
+        }
+    }
+
+    fn render_header(&self, f: &mut Frame, area: Rect) {
+        let source = self.stages.iter().find(|s| s.stage == "source");
+        let dropped = source
+            .and_then(|s| s.value("dropped_samples"))
+            .unwrap_or(0.0);
+        let secs = self.elapsed.as_secs();
+        let mut spans = vec![Span::styled(
+            format!(" {} ", self.title),
+            Style::new().add_modifier(Modifier::BOLD),
+        )];
+        // Flags first: a narrow terminal cuts the end of the line.
+        if self.paused {
+            spans.push(Span::styled(
+                "PAUSED ",
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            ));
+        }
+        if self.finished {
+            spans.push(Span::styled("FINISHED ", Style::new().fg(Color::Cyan)));
+        }
+        spans.push(Span::raw(format!(
+            " elapsed {:02}:{:02}  signal {:.1} s  ",
+            secs / 60,
+            secs % 60,
+            position_s(&self.stages)
+        )));
+        spans.push(Span::styled(
+            format!("dropped {dropped}"),
+            Style::new().fg(if dropped > 0.0 {
+                Color::Red
+            } else {
+                Color::Green
+            }),
+        ));
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+
+    /// Axis values: MHz when the centre is known, else kHz offsets.
+    fn freq_axis(&self, frame: &SpectrumFrame, bin: f64) -> (f64, &'static str) {
+        let n = frame.bins_db.len() as f64;
+        let offset = (bin - n / 2.0) * frame.sample_rate_hz / n;
+        match frame.center_freq_hz {
+            Some(c) => ((c + offset) / 1e6, "MHz"),
+            None => (offset / 1e3, "kHz offset"),
+        }
+    }
+
+    /// Top and bottom of the dB scale: the top follows the strongest bin, rounded up
+    /// to 10 dB so the scale does not jitter.
+    fn db_scale(&self, frame: &SpectrumFrame) -> (f32, f32) {
+        let max = frame
+            .bins_db
+            .iter()
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max);
+        let top = ((max + 5.0) / 10.0).ceil() * 10.0;
+        (top - self.db_span(), top)
+    }
+
+    fn render_spectrum(&self, f: &mut Frame, area: Rect) {
+        let Some(frame) = &self.spectrum else {
+            f.render_widget(
+                Paragraph::new("waiting for samples…").block(Block::bordered().title(" Spectrum ")),
+                area,
+            );
+            return;
+        };
+        let (lo, hi) = self.view(frame);
+        let (bottom, top) = self.db_scale(frame);
+        let point = |i: usize, v: f32| {
+            (
+                self.freq_axis(frame, i as f64).0,
+                v.clamp(bottom, top) as f64,
+            )
+        };
+        let live: Vec<(f64, f64)> = (lo..hi).map(|i| point(i, frame.bins_db[i])).collect();
+        let peak: Vec<(f64, f64)> = if self.peak_hold && self.peak.len() == frame.bins_db.len() {
+            (lo..hi).map(|i| point(i, self.peak[i])).collect()
+        } else {
+            Vec::new()
+        };
+        let n = frame.bins_db.len() as f64;
+        let tuned_bin = n / 2.0 + self.tuned_offset_hz() / frame.sample_rate_hz * n;
+        let (tuned, unit) = self.freq_axis(frame, tuned_bin);
+        let marker = [(tuned, bottom as f64), (tuned, top as f64)];
+        let (x0, _) = self.freq_axis(frame, lo as f64);
+        let (x1, _) = self.freq_axis(frame, (hi - 1) as f64);
+        let digits = if unit == "MHz" { 3 } else { 1 };
+        let label = |x: f64| format!("{x:.digits$}");
+        let datasets = vec![
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::new().fg(Color::DarkGray))
+                .data(&peak),
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::new().fg(Color::Cyan))
+                .data(&live),
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::new().fg(Color::Yellow))
+                .data(&marker),
+        ];
+        let title = format!(
+            " Spectrum {} {unit} {}x {:.0}dB{} ",
+            label(tuned),
+            self.zoom(),
+            self.db_span(),
+            if self.peak_hold { " peak" } else { "" }
+        );
+        let chart = Chart::new(datasets)
+            .block(Block::bordered().title(title))
+            .x_axis(Axis::default().title(unit).bounds([x0, x1]).labels(vec![
+                label(x0),
+                label((x0 + x1) / 2.0),
+                label(x1),
+            ]))
+            .y_axis(
+                Axis::default()
+                    .title("dB")
+                    .bounds([bottom as f64, top as f64])
+                    .labels(vec![format!("{bottom:.0}"), format!("{top:.0}")]),
+            );
+        f.render_widget(chart, area);
+    }
+
+    fn render_waterfall(&self, f: &mut Frame, area: Rect) {
+        let block = Block::bordered().title(if self.paused {
+            " Waterfall (paused) "
+        } else {
+            " Waterfall "
+        });
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if let Some(frame) = &self.spectrum {
+            let (lo, hi) = self.view(frame);
+            let (bottom, top) = self.db_scale(frame);
+            f.render_widget(
+                WaterfallView {
+                    rows: &self.waterfall,
+                    lo,
+                    hi,
+                    bottom,
+                    top,
+                },
+                inner,
+            );
+        }
+    }
+
+    fn lock_lines(&self) -> Vec<Line<'static>> {
+        let mut lines = Vec::new();
+        for s in self.stages.iter().filter(|s| s.stage != "source") {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{:<13}", s.stage),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(s.state.clone(), Style::new().fg(state_colour(&s.state))),
+            ]));
+            if let Some(snr) = s.value("snr_db") {
+                let c = grade(snr, 6.0, 2.0);
+                lines.push(kv("  SNR", format!("{snr:.1} dB"), c));
+            }
+            if let Some(off) = s.value("carrier_offset_hz") {
+                lines.push(kv("  carrier", format!("{off:+.0} Hz"), Color::Reset));
+            }
+            if let Some(l) = s.value("locked") {
+                let (t, c) = if l > 0.0 {
+                    ("yes", Color::Green)
+                } else {
+                    ("no", Color::Red)
+                };
+                lines.push(kv("  lock", t.into(), c));
+            }
+            if let (Some(ok), Some(bad)) = (s.value("cadus_rs_ok"), s.value("cadus_rs_failed")) {
+                let c = if ok == 0.0 {
+                    Color::Red
+                } else if bad > ok / 10.0 {
+                    Color::Yellow
+                } else {
+                    Color::Green
+                };
+                lines.push(kv("  RS ok/fail", format!("{ok}/{bad}"), c));
+            }
+            if let Some(n) = s.value("cadus") {
+                lines.push(kv("  frames", format!("{n}"), Color::Reset));
+            }
+            if let Some(m) = s.text.get("mode") {
+                lines.push(kv("  mode", m.clone(), Color::Reset));
+            }
+        }
+        if lines.is_empty() {
+            lines.push(Line::from("no stage yet"));
+        }
+        lines
+    }
+
+    fn render_lock(&self, f: &mut Frame, area: Rect) {
+        f.render_widget(
+            Paragraph::new(self.lock_lines()).block(Block::bordered().title(" Lock ")),
+            area,
+        );
+    }
+
+    fn render_log(&self, f: &mut Frame, area: Rect) {
+        let h = area.height.saturating_sub(2) as usize;
+        let skip = self.log.len().saturating_sub(h);
+        let lines: Vec<Line> = self
+            .log
+            .iter()
+            .skip(skip)
+            .map(|l| Line::from(l.as_str()))
+            .collect();
+        f.render_widget(
+            Paragraph::new(lines).block(Block::bordered().title(" Frames / products ")),
+            area,
+        );
+    }
+
+    fn render_help(&self, f: &mut Frame) {
+        let text = vec![
+            Line::from("q / Ctrl-C  quit (products are finished)"),
+            Line::from("space       pause / resume the waterfall"),
+            Line::from("+ / -       widen / narrow the dB range"),
+            Line::from("z           zoom 1x 2x 4x 8x on the tuned channel"),
+            Line::from("p           peak hold on / off (resets it)"),
+            Line::from("h / Esc     close this help"),
+            Line::from(""),
+            Line::from("yellow line: tuned channel; grey: peak hold"),
+        ];
+        let a = f.area();
+        let w = 54.min(a.width);
+        let h = (text.len() as u16 + 2).min(a.height);
+        let rect = Rect::new(a.x + (a.width - w) / 2, a.y + (a.height - h) / 2, w, h);
+        f.render_widget(Clear, rect);
+        f.render_widget(
+            Paragraph::new(text).block(Block::bordered().title(" Help ")),
+            rect,
+        );
+    }
+}
+
+fn position_s(stages: &[StageStatus]) -> f64 {
+    stages
+        .iter()
+        .find(|s| s.stage == "source")
+        .and_then(|s| s.value("position_s"))
+        .unwrap_or(0.0)
+}
+
+fn kv(key: &str, value: String, colour: Color) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(format!("{key:<13}")),
+        Span::styled(value, Style::new().fg(colour)),
+    ])
+}
+
+/// Green at or above `good`, yellow at or above `fair`, red below.
+fn grade(v: f64, good: f64, fair: f64) -> Color {
+    if v >= good {
+        Color::Green
+    } else if v >= fair {
+        Color::Yellow
+    } else {
+        Color::Red
+    }
+}
+
+/// Green: locked/synced/working; yellow: acquiring; red: lost or failed.
+pub fn state_colour(state: &str) -> Color {
+    match state.to_ascii_uppercase().as_str() {
+        "LOCKED" | "SYNCED" | "RUNNING" | "DONE" => Color::Green,
+        "SYNCING" | "SEARCHING" | "STARTING" | "CHECK" => Color::Yellow,
+        _ => Color::Red,
+    }
+}
+
+/// The waterfall: newest row at the top, two rows per cell (upper half block).
+struct WaterfallView<'a> {
+    rows: &'a VecDeque<Vec<f32>>,
+    lo: usize,
+    hi: usize,
+    bottom: f32,
+    top: f32,
+}
+
+impl WaterfallView<'_> {
+    /// The strongest bin under column `x` of `width`, as a colour.
+    fn colour(&self, row: &[f32], x: u16, width: u16) -> Color {
+        let n = self.hi - self.lo;
+        let a = self.lo + x as usize * n / width as usize;
+        let b = (self.lo + (x as usize + 1) * n / width as usize).max(a + 1);
+        let v = row[a.min(row.len() - 1)..b.min(row.len())]
+            .iter()
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max);
+        let t = ((v - self.bottom) / (self.top - self.bottom)).clamp(0.0, 1.0);
+        let c = colorous::VIRIDIS.eval_continuous(t as f64);
+        Color::Rgb(c.r, c.g, c.b)
+    }
+}
+
+impl Widget for WaterfallView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width == 0 || self.hi <= self.lo {
+            return;
+        }
+        for y in 0..area.height {
+            let upper = self.rows.get(2 * y as usize);
+            let lower = self.rows.get(2 * y as usize + 1);
+            for x in 0..area.width {
+                let Some(cell) = buf.cell_mut((area.x + x, area.y + y)) else {
+                    continue;
+                };
+                match upper {
+                    Some(u) if !u.is_empty() => {
+                        cell.set_char('▀').set_fg(self.colour(u, x, area.width));
+                        if let Some(l) = lower.filter(|l| !l.is_empty()) {
+                            cell.set_bg(self.colour(l, x, area.width));
+                        }
+                    }
+                    _ => {
+                        cell.set_char(' ');
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn frame(seq: u64) -> SpectrumFrame {
+        SpectrumFrame {
+            bins_db: vec![-50.0; 64],
+            sample_rate_hz: 64e3,
+            center_freq_hz: Some(100e6),
+            first_sample: 0,
+            seq,
+        }
+    }
+
+    #[test]
+    fn quit_keys() {
+        let mut app = App::new("t");
+        assert_eq!(app.on_key(key(KeyCode::Char('x'))), Action::Continue);
+        assert_eq!(app.on_key(key(KeyCode::Char('q'))), Action::Quit);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(app.on_key(ctrl_c), Action::Quit);
+        // A key release is not a press.
+        let mut release = key(KeyCode::Char('q'));
+        release.kind = KeyEventKind::Release;
+        assert_eq!(app.on_key(release), Action::Continue);
+    }
+
+    #[test]
+    fn space_pauses_the_waterfall_only() {
+        let mut app = App::new("t");
+        app.on_tick(vec![], Some(frame(1)), Duration::ZERO);
+        assert_eq!(app.waterfall_rows(), 1);
+        app.on_key(key(KeyCode::Char(' ')));
+        assert!(app.paused());
+        app.on_tick(vec![], Some(frame(2)), Duration::ZERO);
+        assert_eq!(app.waterfall_rows(), 1);
+        assert_eq!(app.spectrum.as_ref().unwrap().seq, 2, "spectrum still live");
+        app.on_key(key(KeyCode::Char(' ')));
+        app.on_tick(vec![], Some(frame(3)), Duration::ZERO);
+        // The same frame twice adds one row.
+        app.on_tick(vec![], Some(frame(3)), Duration::ZERO);
+        assert_eq!(app.waterfall_rows(), 2);
+    }
+
+    #[test]
+    fn db_range_zoom_help_and_peak_keys() {
+        let mut app = App::new("t");
+        assert_eq!(app.db_span(), 60.0);
+        app.on_key(key(KeyCode::Char('+')));
+        assert_eq!(app.db_span(), 80.0);
+        for _ in 0..20 {
+            app.on_key(key(KeyCode::Char('+')));
+        }
+        assert_eq!(app.db_span(), 120.0);
+        for _ in 0..20 {
+            app.on_key(key(KeyCode::Char('-')));
+        }
+        assert_eq!(app.db_span(), 20.0);
+        let zooms: Vec<u32> = (0..5)
+            .map(|_| {
+                app.on_key(key(KeyCode::Char('z')));
+                app.zoom()
+            })
+            .collect();
+        assert_eq!(zooms, vec![2, 4, 8, 1, 2]);
+        assert!(!app.help_shown());
+        app.on_key(key(KeyCode::Char('h')));
+        assert!(app.help_shown());
+        app.on_key(key(KeyCode::Esc));
+        assert!(!app.help_shown());
+        assert!(app.peak_hold());
+        app.on_key(key(KeyCode::Char('p')));
+        assert!(!app.peak_hold());
+    }
+
+    #[test]
+    fn peak_hold_keeps_the_maximum() {
+        let mut app = App::new("t");
+        let mut f = frame(1);
+        f.bins_db[10] = -10.0;
+        app.on_tick(vec![], Some(f), Duration::ZERO);
+        app.on_tick(vec![], Some(frame(2)), Duration::ZERO);
+        assert_eq!(app.peak[10], -10.0);
+        assert_eq!(app.peak[11], -50.0);
+    }
+
+    #[test]
+    fn log_records_state_changes_and_frames() {
+        let mut app = App::new("t");
+        let st = |state: &str, ok: f64, at: f64| {
+            vec![
+                StageStatus::new("source", "running").with("position_s", at),
+                StageStatus::new("meteor-lrpt", state)
+                    .with("cadus_rs_ok", ok)
+                    .with("cadus_rs_failed", 0.0),
+            ]
+        };
+        app.on_tick(st("NOSYNC", 0.0, 1.0), None, Duration::ZERO);
+        app.on_tick(st("SYNCED", 3.0, 2.0), None, Duration::ZERO);
+        // Within the same second of signal: counted, not yet logged.
+        app.on_tick(st("SYNCED", 5.0, 2.5), None, Duration::ZERO);
+        app.on_tick(st("SYNCED", 6.0, 3.0), None, Duration::ZERO);
+        let log: Vec<&String> = app.log.iter().collect();
+        assert_eq!(log.len(), 4, "{log:?}");
+        assert!(log[0].contains("starting->NOSYNC"));
+        assert!(log[1].contains("NOSYNC->SYNCED"));
+        assert_eq!(log[2], "  2.0s frames +3 ok +0 bad (3)");
+        assert_eq!(log[3], "  3.0s frames +3 ok +0 bad (6)");
+    }
+
+    #[test]
+    fn zoom_view_centres_on_the_tuned_channel_within_the_band() {
+        let mut app = App::new("t");
+        let f = frame(1);
+        assert_eq!(app.view(&f), (0, 64));
+        app.on_key(key(KeyCode::Char('z')));
+        app.on_key(key(KeyCode::Char('z')));
+        assert_eq!(app.view(&f), (24, 40));
+        // Tuned near the edge: the view stays inside the band.
+        app.on_tick(
+            vec![StageStatus::new("x", "LOCKED").with("carrier_offset_hz", 31e3)],
+            None,
+            Duration::ZERO,
+        );
+        assert_eq!(app.view(&f), (48, 64));
+    }
+}

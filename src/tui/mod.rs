@@ -1,0 +1,127 @@
+//! The terminal front end: spectrum, waterfall, lock panel and frame log of a running
+//! chain. Like the other front ends it only reads the status board (and the spectrum
+//! tap), on its own thread, so a slow terminal never slows the DSP down.
+//!
+//! The terminal is restored on every way out: normal return, error (a guard's `Drop`)
+//! and panic (a panic hook that restores before the message is printed).
+
+pub mod app;
+
+pub use app::{Action, App};
+
+use crate::chain::{RunReport, Running};
+use crate::error::{Error, Result};
+use crate::tap::SpectrumTap;
+use crossterm::event::{self, Event};
+use crossterm::execute;
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+/// How often the screen is redrawn from the latest snapshots.
+const TICK: Duration = Duration::from_millis(100);
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Restores the terminal when dropped (error returns, unwinding).
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+    });
+}
+
+/// What ended the TUI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit (q) while the chain was still running: it was stopped cleanly.
+    UserQuit,
+    /// The input ended; the user then quit.
+    Finished,
+}
+
+/// Shows `running` until the user quits; stops the chain (via `stop`) if it is still
+/// running then, and returns its report.
+pub fn run(
+    running: Running,
+    tap: &SpectrumTap,
+    title: &str,
+    stop: Arc<AtomicBool>,
+) -> Result<(RunReport, Ended)> {
+    if !std::io::stdout().is_terminal() {
+        return Err(Error::Usage(
+            "--tui needs a terminal on standard output".into(),
+        ));
+    }
+    install_panic_hook();
+    let io_err = |e: std::io::Error| Error::Internal(format!("terminal: {e}"));
+    enable_raw_mode().map_err(io_err)?;
+    let guard = TerminalGuard;
+    execute!(std::io::stdout(), EnterAlternateScreen).map_err(io_err)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(io_err)?;
+    terminal.clear().map_err(io_err)?;
+    let mut app = App::new(title);
+    let mut next_tick = Instant::now();
+    let ended = loop {
+        if running.is_finished() {
+            app.set_finished();
+        }
+        let now = Instant::now();
+        if now >= next_tick {
+            app.on_tick(running.board().snapshot(), tap.latest(), running.elapsed());
+            terminal.draw(|f| app.render(f)).map_err(io_err)?;
+            next_tick = now + TICK;
+        }
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        if event::poll(wait).map_err(io_err)? {
+            match event::read().map_err(io_err)? {
+                Event::Key(k) => {
+                    if app.on_key(k) == Action::Quit {
+                        break if running.is_finished() {
+                            Ended::Finished
+                        } else {
+                            Ended::UserQuit
+                        };
+                    }
+                    // Show the effect of a key at once.
+                    next_tick = Instant::now();
+                }
+                Event::Resize(..) => {
+                    terminal.autoresize().map_err(io_err)?;
+                    next_tick = Instant::now();
+                }
+                _ => {}
+            }
+        }
+    };
+    stop.store(true, Ordering::SeqCst);
+    drop(terminal);
+    drop(guard);
+    let report = running.join()?;
+    Ok((report, ended))
+}

@@ -1,0 +1,196 @@
+//! The TUI's main screen drawn on a `TestBackend` from a known status, compared with
+//! the text snapshots in tests/snapshots/ (re-bless with `BLESS=1 cargo test --test
+//! tui_snapshots`).
+
+use downlink::status::StageStatus;
+use downlink::tap::SpectrumFrame;
+use downlink::tui::App;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn stages(position_s: f64, state: &str, ok: f64) -> Vec<StageStatus> {
+    vec![
+        StageStatus::new("source", "running")
+            .with("samples", position_s * 150e3)
+            .with("position_s", position_s)
+            .with("dropped_samples", 0.0),
+        StageStatus::new("meteor-lrpt", state)
+            .with("carrier_offset_hz", 2500.0)
+            .with("snr_db", 8.5)
+            .with("locked", 1.0)
+            .with("cadus", ok + 2.0)
+            .with("cadus_rs_ok", ok)
+            .with("cadus_rs_failed", 2.0)
+            .with("lines_apid_64", 40.0)
+            .with_text("mode", "72k differential"),
+    ]
+}
+
+/// A deterministic spectrum: a −70 dB floor with a ripple, and a 72 kHz wide signal
+/// 2.5 kHz above the centre of a 150 kS/s band at 137.9 MHz.
+fn spectrum(seq: u64) -> SpectrumFrame {
+    let n = 512;
+    let bins_db = (0..n)
+        .map(|i| {
+            let f = (i as f64 - n as f64 / 2.0) * 150e3 / n as f64;
+            let ripple = ((i * 7 + seq as usize * 3) % 5) as f32;
+            if (f - 2500.0).abs() < 36e3 {
+                -40.0 + ripple
+            } else {
+                -70.0 + ripple
+            }
+        })
+        .collect();
+    SpectrumFrame {
+        bins_db,
+        sample_rate_hz: 150e3,
+        center_freq_hz: Some(137.9e6),
+        first_sample: seq * 7500,
+        seq,
+    }
+}
+
+fn app() -> App {
+    let mut app = App::new("downlink meteor-lrpt · pass.sigmf-meta");
+    app.on_tick(
+        stages(0.2, "NOSYNC", 0.0),
+        Some(spectrum(1)),
+        Duration::from_millis(200),
+    );
+    for k in 2..=30u64 {
+        let t = k as f64 * 0.2;
+        app.on_tick(
+            stages(t, "SYNCED", (k * 3) as f64),
+            Some(spectrum(k)),
+            Duration::from_millis(k * 200),
+        );
+    }
+    app
+}
+
+fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| app.render(f)).unwrap();
+    t
+}
+
+fn text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let w = buf.area.width as usize;
+    let mut s = String::new();
+    for row in buf.content.chunks(w) {
+        let line: String = row.iter().map(|c| c.symbol()).collect();
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+fn check_snapshot(name: &str, got: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with BLESS=1 to create it)", path.display()));
+    assert_eq!(
+        got, want,
+        "{name} differs from the snapshot (BLESS=1 re-blesses):\n{got}"
+    );
+}
+
+/// The cell where `needle` starts on screen.
+fn find(t: &Terminal<TestBackend>, needle: &str) -> Option<(u16, u16)> {
+    let s = text(t);
+    s.lines().enumerate().find_map(|(y, l)| {
+        l.find(needle)
+            .map(|byte| (l[..byte].chars().count() as u16, y as u16))
+    })
+}
+
+fn check_screen(w: u16, h: u16) -> String {
+    let app = app();
+    let t = draw(&app, w, h);
+    let s = text(&t);
+    for needle in [
+        "SYNCED",
+        "8.5 dB",
+        "+2500 Hz",
+        "RS ok/fail",
+        "90/2",
+        "MHz",
+        "137.900",
+        "137.825",
+        "137.975",
+        "elapsed 00:06",
+        "dropped 0",
+        "Waterfall",
+        "frames +",
+    ] {
+        assert!(s.contains(needle), "{w}x{h}: '{needle}' missing:\n{s}");
+    }
+    // The lock panel's colours: state and lock green, SNR green (above 6 dB).
+    let buf = t.backend().buffer();
+    let (x, y) = find(&t, "SYNCED").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Green);
+    let (x, y) = find(&t, "yes").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Green);
+    s
+}
+
+#[test]
+fn main_screen_80x24() {
+    let s = check_screen(80, 24);
+    check_snapshot("tui_main_80x24.txt", &s);
+}
+
+#[test]
+fn main_screen_160x48() {
+    let s = check_screen(160, 48);
+    assert!(s.contains("NOSYNC->SYNCED"), "{s}");
+    check_snapshot("tui_main_160x48.txt", &s);
+}
+
+#[test]
+fn lost_lock_is_red_and_zoom_changes_the_axis() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = app();
+    let mut st = stages(6.2, "NOSYNC", 87.0);
+    st[1].values.insert("locked".into(), 0.0);
+    st[1].values.insert("snr_db".into(), 1.0);
+    app.on_tick(st, Some(spectrum(31)), Duration::from_secs(7));
+    app.on_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::NONE));
+    app.on_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::NONE));
+    let t = draw(&app, 120, 36);
+    let s = text(&t);
+    let buf = t.backend().buffer();
+    let (x, y) = find(&t, "NOSYNC").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    let (x, y) = find(&t, "1.0 dB").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    // 4× zoom on the channel at +2.5 kHz: 37.5 kHz shown, 137.883–137.921 MHz.
+    assert!(s.contains(" 4x "), "{s}");
+    assert!(s.contains("137.884") || s.contains("137.883"), "{s}");
+    assert!(!s.contains("137.825"), "{s}");
+}
+
+#[test]
+fn help_overlay_and_pause_are_drawn() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = app();
+    app.on_key(KeyEvent::new(KeyCode::Char('h'), KeyModifiers::NONE));
+    app.on_key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE));
+    let s = text(&draw(&app, 80, 24));
+    assert!(s.contains("Help"), "{s}");
+    assert!(s.contains("pause / resume the waterfall"), "{s}");
+    assert!(s.contains("PAUSED"), "{s}");
+    // Tiny terminals draw without panicking.
+    for (w, h) in [(1, 1), (10, 3), (20, 5)] {
+        draw(&app, w, h);
+    }
+}

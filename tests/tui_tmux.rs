@@ -1,0 +1,141 @@
+//! End to end: `downlink decode --tui` on the shipped Meteor recording, in a real
+//! terminal (a detached tmux session on a private socket), driven with keys.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux (install it: apt-get install tmux)")
+    }
+
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "tui"]).stdout).into_owned()
+    }
+
+    /// Waits until the pane shows every needle.
+    fn wait_for(&self, needles: &[&str], limit: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let pane = self.capture();
+            if needles.iter().all(|n| pane.contains(n)) {
+                return pane;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "pane never showed {needles:?}; last capture:\n{pane}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+fn wait_file(path: &Path, limit: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            if s.ends_with('\n') {
+                return s;
+            }
+        }
+        assert!(start.elapsed() < limit, "{} never appeared", path.display());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn tui_shows_lock_and_frames_and_quits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("recordings/meteor-lrpt-synth.sigmf-meta");
+    let exit_file = dir.path().join("exit");
+    let out = dir.path().join("out");
+    let script = format!(
+        "'{}' decode --tui --realtime -p meteor-lrpt '{}' -o '{}'; echo $? > '{}'; sleep 60",
+        env!("CARGO_BIN_EXE_downlink"),
+        rec.display(),
+        out.display(),
+        exit_file.display()
+    );
+    let tmux = Tmux {
+        socket: format!("downlink-test-{}", std::process::id()),
+    };
+    let started = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "tui",
+        "-x",
+        "120",
+        "-y",
+        "36",
+        &script,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+
+    // Locked and frames decoded, with the spectrum axis in MHz.
+    let locked = format!("{:<13}yes", "  lock");
+    let pane = tmux.wait_for(
+        &["SYNCED", &locked, "frames +", "137.900", "MHz"],
+        Duration::from_secs(30),
+    );
+    assert!(pane.contains("RS ok/fail"), "{pane}");
+
+    // Keys act on the screen: help overlay, pause.
+    tmux.cmd(&["send-keys", "-t", "tui", "h"]);
+    tmux.wait_for(&["pause / resume the waterfall"], Duration::from_secs(5));
+    tmux.cmd(&["send-keys", "-t", "tui", "h", "Space"]);
+    tmux.wait_for(&["PAUSED", "Waterfall (paused)"], Duration::from_secs(5));
+
+    tmux.cmd(&["send-keys", "-t", "tui", "q"]);
+    let code = wait_file(&exit_file, Duration::from_secs(30));
+    assert_eq!(code.trim(), "0");
+    // The terminal is back: the summary is printed on the normal screen.
+    let pane = tmux.wait_for(&["CADUs", "RS-valid"], Duration::from_secs(5));
+    assert!(!pane.contains("Waterfall"), "{pane}");
+    // Products of the part decoded before quitting are complete.
+    let pngs = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .to_string_lossy()
+                .ends_with("msumr-64.png")
+        })
+        .count();
+    assert_eq!(pngs, 1);
+}
+
+#[test]
+fn tui_alias_refuses_to_run_without_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("recordings/meteor-lrpt-synth.sigmf-meta");
+    let out = Command::new(env!("CARGO_BIN_EXE_downlink"))
+        .arg("tui")
+        .arg(&rec)
+        .arg("-o")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--tui needs a terminal"), "{stderr}");
+}
