@@ -177,6 +177,9 @@ impl CubesatStage {
         });
         let (check, corrected) = match f.check {
             FrameCheck::Crc16 => ("crc16", None),
+            FrameCheck::Crc16Repaired { flipped_bits } => {
+                ("crc16 (repaired)", Some(flipped_bits as usize))
+            }
             FrameCheck::ReedSolomon { corrected } => ("reed_solomon", Some(corrected)),
             FrameCheck::ReedSolomonCrc16 { corrected } => ("reed_solomon+crc16", Some(corrected)),
         };
