@@ -1000,18 +1000,17 @@ fn synth(a: SynthArgs) -> Result<bool> {
         scene.total_samples = Some((3.0 * scene.sample_rate_hz).round() as u64);
     }
     let source = crate::synth::SceneSource::new(scene)?;
+    write_synth(Box::new(source), &a)
+}
+
+/// Writes a synthetic source where `synth` was told to.
+fn write_synth(source: Box<dyn io::SampleSource>, a: &SynthArgs) -> Result<bool> {
     let run = RunArgs {
         json: false,
         realtime: false,
         chunk: 65536,
     };
-    write_recording(
-        Box::new(source),
-        &a.output,
-        Some(a.to_format),
-        &run,
-        "synth",
-    )
+    write_recording(source, &a.output, Some(a.to_format), &run, "synth")
 }
 
 fn synth_lrpt(a: SynthArgs) -> Result<bool> {
@@ -1043,18 +1042,7 @@ fn synth_lrpt(a: SynthArgs) -> Result<bool> {
         cfg.differential = false;
     }
     let source = LrptSource::new(cfg)?;
-    let run = RunArgs {
-        json: false,
-        realtime: false,
-        chunk: 65536,
-    };
-    write_recording(
-        Box::new(source),
-        &a.output,
-        Some(a.to_format),
-        &run,
-        "synth",
-    )
+    write_synth(Box::new(source), &a)
 }
 
 fn convert(a: ConvertArgs) -> Result<bool> {

@@ -1,28 +1,10 @@
 //! One FengYun-3G CADU (`cadu-fy3g/fy3.cadu`, from r2cloud's tests, SatDump output).
 
-use std::path::PathBuf;
+mod common;
+
+use common::*;
 
 use downlink::ccsds::{PacketReassembler, ReassemblyConfig, Vcdu, VcduLayout};
-
-fn recording(rel: &str) -> Option<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/recordings")
-        .join(rel);
-    match std::fs::read(&path) {
-        Ok(b) => Some(b),
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "recording {} is missing ({e}): it lives in the project's shared/recordings \
-                     folder beside the checkout",
-                    path.display()
-                );
-            }
-            eprintln!("skipping: recording {} not found ({e})", path.display());
-            None
-        }
-    }
-}
 
 /// CCSDS 131.0-B attached sync marker.
 const ASM: [u8; 4] = [0x1A, 0xCF, 0xFC, 0x1D];

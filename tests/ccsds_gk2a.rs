@@ -2,32 +2,15 @@
 //! frames of 892 bytes, four captures concatenated, carrying xRIT files in
 //! CP_PDUs (space packets).
 
+mod common;
+
+use common::*;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use downlink::ccsds::{
     PacketReassembler, ReassemblyConfig, SequenceFlags, SpacePacket, Vcdu, VcduLayout,
 };
-
-fn recording(rel: &str) -> Option<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/recordings")
-        .join(rel);
-    match std::fs::read(&path) {
-        Ok(b) => Some(b),
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "recording {} is missing ({e}): it lives in the project's shared/recordings \
-                     folder beside the checkout",
-                    path.display()
-                );
-            }
-            eprintln!("skipping: recording {} not found ({e})", path.display());
-            None
-        }
-    }
-}
 
 const FILE: &str = "xrit-gk2a-lrit-vcdu/GK-2A_LRIT_VCDU_TEST.bin";
 

@@ -1,48 +1,13 @@
 //! The first VCDU decoded from `lrpt-m2-soft-8bitsoft` (jradio's `vcdu.bin`)
 //! and the 1568×8 strip jradio renders from it (`expected8bitsoft.png`).
 
-use std::path::PathBuf;
+mod common;
+
+use common::*;
 
 use downlink::ccsds::{PacketReassembler, ReassemblyConfig, Vcdu, VcduLayout};
 use downlink::meteor::msumr::DecodeStop;
 use downlink::meteor::{MeteorImage, MeteorImageConfig, MsuMrPacket};
-
-fn recording(rel: &str) -> Option<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/recordings")
-        .join(rel);
-    match std::fs::read(&path) {
-        Ok(b) => Some(b),
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "recording {} is missing ({e}): it lives in the project's shared/recordings \
-                     folder beside the checkout",
-                    path.display()
-                );
-            }
-            eprintln!("skipping: recording {} not found ({e})", path.display());
-            None
-        }
-    }
-}
-
-fn read_png_rgb(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
-    let dec = png::Decoder::new(std::io::Cursor::new(bytes));
-    let mut reader = dec.read_info().expect("png header");
-    let mut buf = vec![0; reader.output_buffer_size().expect("png size")];
-    let info = reader.next_frame(&mut buf).expect("png data");
-    let (w, h) = (info.width as usize, info.height as usize);
-    let rgb = match info.color_type {
-        png::ColorType::Rgb => buf[..w * h * 3].to_vec(),
-        png::ColorType::Rgba => buf[..w * h * 4]
-            .chunks(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect(),
-        other => panic!("unexpected PNG colour type {other:?}"),
-    };
-    (w, h, rgb)
-}
 
 #[test]
 fn header_fields() {
