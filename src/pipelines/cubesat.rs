@@ -1,5 +1,8 @@
 //! `decode --satellite`: receiver audio (FM discriminator output) through one
-//! `FskDecoder` per transmitter of the satellite whose framing it supports. Every
+//! `FskDecoder` per transmitter of the satellite whose framing it supports. Raw I/Q is
+//! taken too: each transmitter's channel is shifted from its place in the recording
+//! (its frequency minus the recording's centre, plus the Doppler shift the TLE in the
+//! metadata predicts), filtered, decimated and FM-demodulated into that audio. Every
 //! checked frame goes, as it arrives, to a hexdump (terminal), a KISS file and a JSON
 //! Lines file; both files are written under `.part` names and renamed at the end.
 
@@ -12,7 +15,9 @@ use chrono::{DateTime, Utc};
 use downlink_dsp::demod::fsk_decoder::{
     DecodedFrame, FrameCheck, FskDecoder, FskDecoderConfig, FskFraming,
 };
+use downlink_dsp::filter::channelizer::{Channelizer, ChannelizerConfig};
 use downlink_dsp::framing::kiss::Kiss;
+use num_complex::Complex32;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +34,78 @@ struct Channel {
     framing: FskFraming,
     decoder: FskDecoder,
     frames: u64,
+    /// I/Q input: the receiver in front of the decoder.
+    front: Option<IqFront>,
+    /// Rate of the audio the decoder sees.
+    audio_rate_hz: f64,
+}
+
+/// Audio rate the I/Q front end decimates to (enough for 9600 Bd FSK with deviation).
+const FRONT_AUDIO_HZ: f64 = 48_000.0;
+/// Frequency uncertainty left after the Doppler correction (LO error, TLE age), Hz.
+const FRONT_MARGIN_HZ: f64 = 4_000.0;
+
+/// Channel filter and FM discriminator for one transmitter in an I/Q recording.
+struct IqFront {
+    channelizer: Channelizer,
+    baseband: Vec<Complex32>,
+    audio: Vec<f32>,
+    last: Complex32,
+}
+
+impl IqFront {
+    fn new(info: &RecordingInfo, freq_hz: f64, baud: f64) -> Result<Self> {
+        let centre = info.center_freq_hz.ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: the centre frequency is unknown, so the transmitter cannot be found in                  the I/Q: pass --freq",
+                info.path
+            ))
+        })?;
+        // The mean Doppler over the recording: it changes by a few hundred Hz at most
+        // over a capture of seconds, well inside the channel's margin.
+        let doppler_hz = crate::doppler::recording_doppler_curve(info, freq_hz, 0.5)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .map_or(0.0, |c| {
+                c.iter().map(|p| p.doppler_hz).sum::<f64>() / c.len() as f64
+            });
+        let offset_hz = freq_hz - centre + doppler_hz;
+        let rate = info.sample_rate_hz;
+        let out_rate = FRONT_AUDIO_HZ.min(rate);
+        let bandwidth_hz = (2.0 * (baud + 3_000.0) + FRONT_MARGIN_HZ).min(0.9 * out_rate);
+        if offset_hz.abs() + bandwidth_hz / 2.0 > rate / 2.0 {
+            return Err(Error::Usage(format!(
+                "{}: the transmitter at {:.3} MHz ({:+.0} Hz from the centre, Doppler included)                  is outside the recording's band",
+                info.path,
+                freq_hz / 1e6,
+                offset_hz
+            )));
+        }
+        let channelizer = Channelizer::new(ChannelizerConfig {
+            input_rate_hz: rate,
+            offset_hz,
+            output_rate_hz: out_rate,
+            bandwidth_hz,
+        })
+        .map_err(|e| Error::Usage(e.to_string()))?;
+        Ok(IqFront {
+            channelizer,
+            baseband: Vec::new(),
+            audio: Vec::new(),
+            last: Complex32::new(0.0, 0.0),
+        })
+    }
+
+    /// I/Q in, discriminator audio (radians per sample) out in `self.audio`.
+    fn process(&mut self, iq: &[Complex32]) {
+        self.baseband.clear();
+        self.channelizer.process(iq, &mut self.baseband);
+        self.audio.clear();
+        for &x in &self.baseband {
+            self.audio.push((x * self.last.conj()).arg());
+            self.last = x;
+        }
+    }
 }
 
 /// A frame as written to the JSON Lines file.
@@ -57,7 +134,6 @@ pub struct FrameRecord {
 pub struct CubesatStage {
     satellite: String,
     norad: Option<u32>,
-    sample_rate_hz: f64,
     start_time: Option<DateTime<Utc>>,
     channels: Vec<Channel>,
     audio: Vec<f32>,
@@ -86,22 +162,22 @@ impl CubesatStage {
         out: &CubesatOutput,
         hexdump: Option<Box<dyn Write + Send>>,
     ) -> Result<Self> {
-        if info.format.is_complex() {
-            return Err(Error::Usage(format!(
-                "{}: {} samples are I/Q; decode --satellite takes receiver audio \
-                 (FM discriminator output, one channel)",
-                info.path,
-                info.format.name()
-            )));
-        }
         let mut channels = Vec::new();
         for t in &sat.transmitters {
             let Some(framing) = t.fsk_decodable() else {
                 continue;
             };
             let baud = t.modulation.baud().unwrap_or(0.0);
+            let front = if info.format.is_complex() {
+                Some(IqFront::new(info, t.frequency_hz, baud)?)
+            } else {
+                None
+            };
+            let audio_rate_hz = front.as_ref().map_or(info.sample_rate_hz, |f| {
+                f.channelizer.actual_output_rate_hz()
+            });
             let decoder = FskDecoder::new(FskDecoderConfig {
-                sample_rate_hz: info.sample_rate_hz,
+                sample_rate_hz: audio_rate_hz,
                 baud,
                 framing,
             })
@@ -111,6 +187,8 @@ impl CubesatStage {
                 framing,
                 decoder,
                 frames: 0,
+                front,
+                audio_rate_hz,
             });
         }
         if channels.is_empty() {
@@ -145,7 +223,6 @@ impl CubesatStage {
         Ok(CubesatStage {
             satellite: sat.name.clone(),
             norad: sat.norad,
-            sample_rate_hz: info.sample_rate_hz,
             start_time: info.start_time,
             channels,
             audio: Vec::new(),
@@ -170,7 +247,7 @@ impl CubesatStage {
 
     fn emit(&mut self, ch: usize, f: &DecodedFrame) -> Result<()> {
         let c = &self.channels[ch];
-        let t_s = f.end_sample as f64 / self.sample_rate_hz;
+        let t_s = f.end_sample as f64 / c.audio_rate_hz;
         let time = self.start_time.map(|s| {
             (s + chrono::Duration::microseconds((t_s * 1e6).round() as i64))
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -242,7 +319,14 @@ impl SampleStage for CubesatStage {
         for ch in 0..self.channels.len() {
             let mut found = std::mem::take(&mut self.found);
             found.clear();
-            self.channels[ch].decoder.process(&self.audio, &mut found);
+            let c = &mut self.channels[ch];
+            match c.front.as_mut() {
+                Some(front) => {
+                    front.process(&chunk.samples);
+                    c.decoder.process(&front.audio, &mut found);
+                }
+                None => c.decoder.process(&self.audio, &mut found),
+            }
             for f in &found {
                 self.emit(ch, f)?;
             }
