@@ -9,6 +9,7 @@ use crate::pipelines::channel::{ChannelConfig, ChannelStage};
 use crate::pipelines::meteor_lrpt::{
     DumpTo, MeteorBackend, MeteorStage, MeteorSummary, CADU_BYTES, VCDU_BYTES,
 };
+use crate::pipelines::record::RecordingStage;
 use crate::pipelines::spectrum::{fft_size_for, SpectrumStage};
 use crate::pipelines::waterfall::{Colormap, WaterfallConfig, WaterfallStage};
 use crate::pipelines::{self, PIPELINES};
@@ -224,6 +225,11 @@ struct DecodeArgs {
         help_heading = "waterfall"
     )]
     db_max: Option<f32>,
+
+    /// Also write the raw input samples to FILE while decoding (its extension picks the
+    /// container; .sigmf-meta keeps rate, centre frequency, start time and device).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
 
     /// meteor-lrpt: level of the input (default: from the extension — .s soft, .hard,
     /// .cadu, .vcdu — else baseband I/Q).
@@ -693,6 +699,14 @@ fn decode(a: DecodeArgs) -> Result<bool> {
             )?)
         }
         other => unreachable!("pipeline {other} is listed but not built"),
+    };
+    let stage: Box<dyn SampleStage> = match &a.record {
+        Some(path) => {
+            let mut spec = SinkSpec::from_path(path, None, &meta)?;
+            spec.description = Some(format!("recorded by downlink from {}", meta.path));
+            Box::new(RecordingStage::wrap(stage, spec)?)
+        }
+        None => stage,
     };
     if a.tui {
         return decode_tui(&a, source, stage, pipeline.name);

@@ -406,3 +406,30 @@ fn ctrl_c_ends_cleanly_with_complete_products() {
         "{seconds} s written before the stop"
     );
 }
+
+#[test]
+fn record_writes_the_raw_samples_while_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec.sigmf-meta");
+    let o = downlink(&[
+        "decode",
+        "--pipeline",
+        "waterfall",
+        "--record",
+        rec.to_str().unwrap(),
+        "--chunk",
+        "5000",
+        scene_recording().to_str().unwrap(),
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (original_info, original) = read_all(scene_recording().to_str().unwrap());
+    let (info, recorded) = read_all(rec.to_str().unwrap());
+    assert!(recorded == original, "recorded samples differ");
+    assert_eq!(info.format, original_info.format);
+    assert_eq!(info.sample_rate_hz, original_info.sample_rate_hz);
+    assert_eq!(info.center_freq_hz, original_info.center_freq_hz);
+    assert_eq!(info.start_time, original_info.start_time);
+    assert!(stdout(&o).contains("recording"), "{}", stdout(&o));
+}

@@ -4,6 +4,7 @@
 pub mod channel;
 pub mod cubesat;
 pub mod meteor_lrpt;
+pub mod record;
 pub mod spectrum;
 pub mod waterfall;
 
