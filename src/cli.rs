@@ -1212,8 +1212,8 @@ fn satellites_cmd(a: SatellitesArgs) -> Result<()> {
                     .map(|b| b.to_string())
                     .unwrap_or_else(|| "-".into()),
                 t.framing.kind(),
-                if t.fsk_decodable().is_some() {
-                    "yes (audio)"
+                if crate::pipelines::cubesat::decoders::supported(t) {
+                    "yes"
                 } else {
                     "not yet"
                 }

@@ -1,8 +1,9 @@
-//! `decode --satellite`: receiver audio (FM discriminator output) through one
-//! `FskDecoder` per transmitter of the satellite whose framing it supports. Raw I/Q is
-//! taken too: each transmitter's channel is shifted from its place in the recording
-//! (its frequency minus the recording's centre, plus the Doppler shift the TLE in the
-//! metadata predicts), filtered, decimated and FM-demodulated into that audio. Every
+//! `decode --satellite`: receiver audio (FM discriminator output, or SSB audio with a
+//! subcarrier) through one decoder per transmitter of the satellite that
+//! [`decoders::build`] supports. Raw I/Q is taken too: each transmitter's channel is
+//! shifted from its place in the recording (its frequency minus the recording's centre,
+//! plus the Doppler shift the TLE in the metadata predicts), filtered and decimated,
+//! then FM-demodulated into audio or handed over as baseband, as the decoder asks. Every
 //! checked frame goes, as it arrives, to a hexdump (terminal), a KISS file and a JSON
 //! Lines file; both files are written under `.part` names and renamed at the end.
 
@@ -12,9 +13,10 @@ use crate::io::RecordingInfo;
 use crate::satellites::Satellite;
 use crate::status::StageStatus;
 use chrono::{DateTime, Utc};
-use downlink_dsp::demod::fsk_decoder::{
-    DecodedFrame, FrameCheck, FskDecoder, FskDecoderConfig, FskFraming,
-};
+pub mod decoders;
+
+use decoders::{Decoder, Input, Samples};
+use downlink_dsp::demod::fsk_decoder::{DecodedFrame, FrameCheck};
 use downlink_dsp::filter::channelizer::{Channelizer, ChannelizerConfig};
 use downlink_dsp::framing::kiss::Kiss;
 use num_complex::Complex32;
@@ -31,8 +33,7 @@ pub struct CubesatOutput {
 
 struct Channel {
     transmitter: String,
-    framing: FskFraming,
-    decoder: FskDecoder,
+    decoder: Box<dyn Decoder>,
     frames: u64,
     /// I/Q input: the receiver in front of the decoder.
     front: Option<IqFront>,
@@ -96,11 +97,15 @@ impl IqFront {
         })
     }
 
-    /// I/Q in, discriminator audio (radians per sample) out in `self.audio`.
-    fn process(&mut self, iq: &[Complex32]) {
+    /// I/Q in, the channel's baseband out in `self.baseband` and, for `Input::Audio`,
+    /// discriminator audio (radians per sample) in `self.audio`.
+    fn process(&mut self, iq: &[Complex32], input: Input) {
         self.baseband.clear();
         self.channelizer.process(iq, &mut self.baseband);
         self.audio.clear();
+        if input == Input::Baseband {
+            return;
+        }
         for &x in &self.baseband {
             self.audio.push((x * self.last.conj()).arg());
             self.last = x;
@@ -154,7 +159,7 @@ fn part(p: &Path) -> PathBuf {
 }
 
 impl CubesatStage {
-    /// Builds a decoder for every transmitter of `sat` that `FskDecoder` supports.
+    /// Builds a decoder for every transmitter of `sat` that [`decoders::build`] supports.
     /// `hexdump` receives a hexdump of each frame (None: silent).
     pub fn new(
         sat: &Satellite,
@@ -164,9 +169,9 @@ impl CubesatStage {
     ) -> Result<Self> {
         let mut channels = Vec::new();
         for t in &sat.transmitters {
-            let Some(framing) = t.fsk_decodable() else {
+            if !decoders::supported(t) {
                 continue;
-            };
+            }
             let baud = t.modulation.baud().unwrap_or(0.0);
             let front = if info.format.is_complex() {
                 Some(IqFront::new(info, t.frequency_hz, baud)?)
@@ -176,15 +181,19 @@ impl CubesatStage {
             let audio_rate_hz = front.as_ref().map_or(info.sample_rate_hz, |f| {
                 f.channelizer.actual_output_rate_hz()
             });
-            let decoder = FskDecoder::new(FskDecoderConfig {
-                sample_rate_hz: audio_rate_hz,
-                baud,
-                framing,
-            })
-            .map_err(|e| Error::Usage(format!("{} / {}: {e}", sat.name, t.name)))?;
+            let decoder = match decoders::build(t, audio_rate_hz) {
+                Some(Ok(d)) => d,
+                Some(Err(e)) => {
+                    return Err(Error::Usage(format!("{} / {}: {e}", sat.name, t.name)));
+                }
+                None => continue,
+            };
+            if decoder.input() == Input::Baseband && front.is_none() {
+                // Needs complex baseband; receiver audio cannot give it.
+                continue;
+            }
             channels.push(Channel {
                 transmitter: t.name.clone(),
-                framing,
                 decoder,
                 frames: 0,
                 front,
@@ -205,8 +214,8 @@ impl CubesatStage {
                 })
                 .collect();
             return Err(Error::Usage(format!(
-                "{}: no transmitter can be decoded yet (decodable: FSK/GFSK/GMSK with \
-                 ax25_g3ruh, ax25_nrzi, ax100_asm_golay, ax100_rs, lucky7 or tt64); it has {}",
+                "{}: no transmitter can be decoded yet from this recording (`downlink \
+                 satellites` lists what is decodable); it has {}",
                 sat.name,
                 what.join(", ")
             )));
@@ -266,7 +275,7 @@ impl CubesatStage {
             satellite: self.satellite.clone(),
             norad: self.norad,
             transmitter: c.transmitter.clone(),
-            framing: format!("{:?}", c.framing),
+            framing: c.decoder.framing(),
             frame: hex(&f.data),
             check: check.to_string(),
             check_passed: true,
@@ -322,10 +331,15 @@ impl SampleStage for CubesatStage {
             let c = &mut self.channels[ch];
             match c.front.as_mut() {
                 Some(front) => {
-                    front.process(&chunk.samples);
-                    c.decoder.process(&front.audio, &mut found);
+                    let input = c.decoder.input();
+                    front.process(&chunk.samples, input);
+                    let samples = match input {
+                        Input::Audio => Samples::Audio(&front.audio),
+                        Input::Baseband => Samples::Baseband(&front.baseband),
+                    };
+                    c.decoder.process(samples, &mut found);
                 }
-                None => c.decoder.process(&self.audio, &mut found),
+                None => c.decoder.process(Samples::Audio(&self.audio), &mut found),
             }
             for f in &found {
                 self.emit(ch, f)?;

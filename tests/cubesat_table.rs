@@ -1,0 +1,153 @@
+//! One table over the cubesat recordings in `../shared/recordings`: each row names a
+//! recording folder, the satellite to decode it as, and what a correct decoder gets
+//! out of it (the manifest's `expected`):
+//! - `Bytes`: every line of `expected/frames.hex` is among the decoded frames, byte-exact;
+//! - `AtLeast(n)`: at least n frames whose check (CRC / RS) passed — the ground
+//!   station's own count for the raw I/Q recordings;
+//! - `AnyCheck`: at least one frame whose check passed (recordings with no stated result).
+//!
+//! The README's satellite table is the same list.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug)]
+enum Want {
+    Bytes,
+    AtLeast(usize),
+    AnyCheck,
+}
+use Want::*;
+
+/// (recording folder, `--satellite` query, expectation)
+const TABLE: &[(&str, &str, Want)] = &[
+    ("cubesat-1kuns_pf", "43466", Bytes),
+    ("cubesat-at03", "PEGASUS", Bytes),
+    ("cubesat-ca03_9k6", "CA03", Bytes),
+    ("cubesat-iq-pegasus", "42784", AtLeast(1)),
+    ("cubesat-iq-strand1", "39090", AtLeast(1)),
+    ("cubesat-iq-swampsat2", "45115", AtLeast(1)),
+    ("cubesat-lucky_7", "lucky-7", Bytes),
+    ("cubesat-quetzal1-grsat", "45598", AnyCheck),
+    ("cubesat-us01-grsat", "us01", AnyCheck),
+];
+
+/// The recording in a folder: its WAV, or its raw I/Q (`.raw.gz`, metadata beside it).
+fn recording(dir: &Path) -> PathBuf {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.ends_with(".wav") || n.ends_with(".raw.gz")
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no recording in {}", dir.display()))
+}
+
+fn expected_frames(dir: &Path) -> Vec<String> {
+    let p = dir.join("expected/frames.hex");
+    std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .lines()
+        .map(|l| l.trim())
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.to_lowercase())
+        .collect()
+}
+
+/// Runs `downlink decode --satellite` and returns the JSON Lines frames.
+fn decode(file: &Path, sat: &str) -> Vec<serde_json::Value> {
+    let o = tempfile::tempdir().unwrap();
+    let out = common::downlink(&[
+        "decode",
+        "--satellite",
+        sat,
+        "--json",
+        file.to_str().unwrap(),
+        "-o",
+        o.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        file.display(),
+        common::stderr(&out)
+    );
+    let listing = common::listing(o.path());
+    assert!(
+        listing.iter().all(|n| !n.ends_with(".part")),
+        "no .part left behind: {listing:?}"
+    );
+    let Some(jsonl) = listing.iter().find(|n| n.ends_with(".frames.jsonl")) else {
+        return Vec::new();
+    };
+    std::fs::read_to_string(o.path().join(jsonl))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn every_row_decodes_what_the_reference_decoders_got() {
+    let Some(root) = common::shared_recordings() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for &(dir, sat, want) in TABLE {
+        let folder = root.join(dir);
+        let frames = decode(&recording(&folder), sat);
+        let passed: Vec<String> = frames
+            .iter()
+            .filter(|f| f["check_passed"] == true)
+            .map(|f| f["frame"].as_str().unwrap().to_lowercase())
+            .collect();
+        eprintln!("{dir}: {} frames, {} checked", frames.len(), passed.len());
+        let ok = match want {
+            Bytes => expected_frames(&folder).iter().all(|e| passed.contains(e)),
+            AtLeast(n) => passed.len() >= n,
+            AnyCheck => !passed.is_empty(),
+        };
+        if !ok {
+            failures.push(format!("{dir} ({want:?}): got {passed:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The table names real folders, once each, and every folder with reference bytes is
+/// held to them.
+#[test]
+fn the_table_is_consistent_with_the_recordings() {
+    let Some(root) = common::shared_recordings() else {
+        return;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for &(dir, _, want) in TABLE {
+        assert!(seen.insert(dir), "{dir} twice");
+        let folder = root.join(dir);
+        assert!(folder.is_dir(), "{dir}: no such recording");
+        let has_bytes = folder.join("expected/frames.hex").is_file();
+        assert_eq!(
+            matches!(want, Bytes),
+            has_bytes,
+            "{dir}: a recording with reference bytes is held to them, and only such"
+        );
+    }
+    let missing: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("cubesat-") && !seen.contains(n.as_str()))
+        .collect();
+    eprintln!(
+        "{} of {} cubesat recordings in the table; not yet: {missing:?}",
+        TABLE.len(),
+        TABLE.len() + missing.len()
+    );
+}
