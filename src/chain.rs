@@ -70,6 +70,10 @@ pub struct RunOptions {
     pub max_samples: Option<u64>,
     /// Publish the latest spectrum of the input here (live front ends).
     pub spectrum: Option<TapConfig>,
+    /// An input error ends the stream like its end would: the stage finishes and its
+    /// products are complete; the error is in [`RunReport::input_error`]. For live
+    /// devices, where everything received before a failure is worth keeping.
+    pub keep_products_on_input_error: bool,
 }
 
 impl Default for RunOptions {
@@ -81,6 +85,7 @@ impl Default for RunOptions {
             stop: Arc::new(AtomicBool::new(false)),
             max_samples: None,
             spectrum: None,
+            keep_products_on_input_error: false,
         }
     }
 }
@@ -97,6 +102,10 @@ pub struct RunReport {
     pub products: Vec<Product>,
     /// Final snapshot of every stage.
     pub stages: Vec<StageStatus>,
+    /// The input failed (with `keep_products_on_input_error`): the products are
+    /// complete up to the failure, but the run did not end as asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_error: Option<String>,
 }
 
 impl RunReport {
@@ -119,7 +128,7 @@ enum Msg {
 pub struct Running {
     board: StatusBoard,
     source: JoinHandle<()>,
-    stage: JoinHandle<Result<(Vec<Product>, u64, bool)>>,
+    stage: JoinHandle<Result<StageEnd>>,
     started: Instant,
     sample_rate_hz: f64,
 }
@@ -138,6 +147,7 @@ pub fn start(
     let (recycle_tx, recycle_rx) = bounded::<Vec<Complex32>>(queue + 2);
     let mut source_status = board.publisher("source");
     let mut stage_status = board.publisher(stage.name());
+    let keep_products = opts.keep_products_on_input_error;
     let source_thread = std::thread::Builder::new()
         .name("source".into())
         .spawn(move || {
@@ -153,7 +163,7 @@ pub fn start(
         .expect("spawning the source thread");
     let stage_thread = std::thread::Builder::new()
         .name("stage".into())
-        .spawn(move || run_stage(stage, rx, recycle_tx, &mut stage_status))
+        .spawn(move || run_stage(stage, rx, recycle_tx, &mut stage_status, keep_products))
         .expect("spawning the stage thread");
     Running {
         board,
@@ -185,14 +195,15 @@ impl Running {
         if let Err(panic) = self.source.join() {
             std::panic::resume_unwind(panic);
         }
-        let (products, samples, interrupted) = stage_result?;
+        let end = stage_result?;
         Ok(RunReport {
-            samples,
+            samples: end.samples,
             sample_rate_hz: self.sample_rate_hz,
-            interrupted,
+            interrupted: end.interrupted,
             elapsed_s: self.started.elapsed().as_secs_f64(),
-            products,
+            products: end.products,
             stages: self.board.snapshot(),
+            input_error: end.input_error,
         })
     }
 }
@@ -206,11 +217,17 @@ pub fn run(
     start(source, stage, opts, StatusBoard::new()).join()
 }
 
-fn source_snapshot(samples: u64, rate_hz: f64, dropped: u64, state: &str) -> StageStatus {
+fn source_snapshot(
+    source: &dyn SampleSource,
+    samples: u64,
+    rate_hz: f64,
+    state: &str,
+) -> StageStatus {
     StageStatus::new("source", state)
         .with("samples", samples as f64)
         .with("position_s", samples as f64 / rate_hz)
-        .with("dropped_samples", dropped as f64)
+        .with("dropped_samples", source.dropped_samples() as f64)
+        .with("reconnects", source.reconnects() as f64)
 }
 
 fn run_source(
@@ -241,7 +258,8 @@ fn run_source(
         let mut buf = recycle.try_recv().unwrap_or_default();
         buf.clear();
         match source.read(&mut buf, want) {
-            Ok(0) => break Ok(false),
+            // A live source ends its stream when the stop flag interrupts a wait.
+            Ok(0) => break Ok(opts.stop.load(Ordering::Relaxed)),
             Ok(n) => {
                 if let Some(f) = &mut feeder {
                     f.feed(&buf, next_sample);
@@ -257,12 +275,9 @@ fn run_source(
                     samples: buf,
                 });
                 next_sample += n as u64;
-                status.publish(source_snapshot(
-                    next_sample,
-                    rate_hz,
-                    source.dropped_samples(),
-                    "running",
-                ));
+                if status.due() {
+                    status.publish(source_snapshot(source, next_sample, rate_hz, "running"));
+                }
                 if tx.send(msg).is_err() {
                     // The stage ended (with an error it reports itself).
                     return;
@@ -276,13 +291,16 @@ fn run_source(
         Ok(false) => "done",
         Err(_) => "error",
     };
-    status.force(source_snapshot(
-        next_sample,
-        rate_hz,
-        source.dropped_samples(),
-        state,
-    ));
+    status.force(source_snapshot(source, next_sample, rate_hz, state));
     let _ = tx.send(Msg::End(end));
+}
+
+/// How the stage thread ended.
+struct StageEnd {
+    products: Vec<Product>,
+    samples: u64,
+    interrupted: bool,
+    input_error: Option<String>,
 }
 
 fn run_stage(
@@ -290,7 +308,8 @@ fn run_stage(
     rx: Receiver<Msg>,
     recycle: Sender<Vec<Complex32>>,
     status: &mut StatusPublisher,
-) -> Result<(Vec<Product>, u64, bool)> {
+    keep_products_on_input_error: bool,
+) -> Result<StageEnd> {
     let mut samples = 0u64;
     let fail = |stage: &dyn SampleStage, status: &mut StatusPublisher, e: Error| {
         let mut s = stage.status();
@@ -311,17 +330,31 @@ fn run_stage(
                 }
                 let _ = recycle.try_send(chunk.samples);
             }
-            Ok(Msg::End(Ok(interrupted))) => {
+            Ok(Msg::End(end)) => {
+                let (interrupted, input_error) = match end {
+                    Ok(interrupted) => (interrupted, None),
+                    Err(e) if keep_products_on_input_error => (false, Some(e.to_string())),
+                    Err(e) => return fail(stage.as_ref(), status, e.into()),
+                };
                 if let Err(e) = stage.flush() {
                     return fail(stage.as_ref(), status, e);
                 }
                 let mut last = stage.status();
                 let products = stage.finish()?;
-                last.state = if interrupted { "interrupted" } else { "done" }.into();
+                last.state = match (&input_error, interrupted) {
+                    (Some(_), _) => "input error",
+                    (None, true) => "interrupted",
+                    (None, false) => "done",
+                }
+                .into();
                 status.force(last);
-                return Ok((products, samples, interrupted));
+                return Ok(StageEnd {
+                    products,
+                    samples,
+                    interrupted,
+                    input_error,
+                });
             }
-            Ok(Msg::End(Err(e))) => return fail(stage.as_ref(), status, e.into()),
             // The source thread died without a word: only a panic does that.
             Err(_) => {
                 return fail(

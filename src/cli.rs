@@ -79,6 +79,17 @@ enum Command {
         after_help = "Example:\n  downlink tui recordings/meteor-lrpt-synth.sigmf-meta -o out/\n\nKeys: q quit, space pause waterfall, +/- dB range, z zoom, p peak hold, h help"
     )]
     Tui(TuiArgs),
+    /// Receive from a SoapySDR device and run a pipeline on it live, with a terminal UI
+    /// (or JSON status lines with --headless); products are written as they complete.
+    #[cfg(feature = "soapy")]
+    #[command(after_help = "Examples:
+  downlink live -p meteor-lrpt --device driver=rtlsdr --freq 137.9M --rate 1.024M --gain 40 -o out/
+  downlink live -p waterfall --device driver=hackrf --freq 437M --gain LNA=32,VGA=20 --bias-tee --record pass.sigmf-meta -o out/
+  downlink live -p meteor-lrpt --device driver=rtlsdr,serial=00000001 --freq 137.1M --ppm 1.5 --headless --reconnect --seconds 900 -o out/
+
+Keys (TUI): q quit, space pause waterfall, +/- dB range, z zoom, p peak hold, h help.
+Exit codes: 0 done (--seconds, q), 130 Ctrl-C when headless, 3 the device failed (products kept), 2 bad arguments.")]
+    Live(LiveArgs),
     /// List SoapySDR devices (`--args ''` probes every module, which may send network
     /// discovery packets).
     #[cfg(feature = "soapy")]
@@ -197,6 +208,23 @@ struct DecodeArgs {
     #[arg(long, conflicts_with = "json")]
     tui: bool,
 
+    #[command(flatten)]
+    pipe: PipelineArgs,
+
+    /// Also write the raw input samples to FILE while decoding (its extension picks the
+    /// container; .sigmf-meta keeps rate, centre frequency, start time and device).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+
+    /// meteor-lrpt: level of the input (default: from the extension — .s soft, .hard,
+    /// .cadu, .vcdu — else baseband I/Q).
+    #[arg(long, value_enum, help_heading = "meteor-lrpt")]
+    from: Option<Level>,
+}
+
+/// The options of the pipelines, shared by `decode` and `live`.
+#[derive(Args, Debug, Clone)]
+struct PipelineArgs {
     /// waterfall: FFT size (power of two).
     #[arg(long, default_value_t = 1024, help_heading = "waterfall")]
     fft: usize,
@@ -226,15 +254,6 @@ struct DecodeArgs {
     )]
     db_max: Option<f32>,
 
-    /// Also write the raw input samples to FILE while decoding (its extension picks the
-    /// container; .sigmf-meta keeps rate, centre frequency, start time and device).
-    #[arg(long, value_name = "FILE")]
-    record: Option<PathBuf>,
-
-    /// meteor-lrpt: level of the input (default: from the extension — .s soft, .hard,
-    /// .cadu, .vcdu — else baseband I/Q).
-    #[arg(long, value_enum, help_heading = "meteor-lrpt")]
-    from: Option<Level>,
     /// meteor-lrpt: also write every intermediate level (soft symbols, CADUs) into DIR.
     #[arg(long, value_name = "DIR", help_heading = "meteor-lrpt")]
     dump: Option<PathBuf>,
@@ -257,6 +276,54 @@ struct DecodeArgs {
     /// channel: output sample format.
     #[arg(long, value_parser = parse_format, default_value = "cf32", help_heading = "channel")]
     out_format: SampleFormat,
+}
+
+#[cfg(feature = "soapy")]
+#[derive(Args, Debug)]
+struct LiveArgs {
+    /// Pipeline to run (see `downlink pipelines`).
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pipeline: String,
+    /// SoapySDR device arguments (see `downlink devices`), e.g. driver=rtlsdr,serial=00000001.
+    #[arg(long, short = 'd', value_name = "ARGS")]
+    device: String,
+    /// Centre frequency in Hz (137.9M).
+    #[arg(long, value_name = "Hz", value_parser = parse_si)]
+    freq: f64,
+    /// Sample rate in S/s (default per device: RTL-SDR 2.4M, HackRF 8M, Airspy 2.5M).
+    #[arg(long, value_name = "S/s", value_parser = parse_si)]
+    rate: Option<f64>,
+    /// Gain: auto (the device's AGC), a total in dB (40), or per element (LNA=32,VGA=20).
+    /// Default: the driver's.
+    #[arg(long, value_name = "dB|auto|EL=dB,…", value_parser = io::device::Gain::parse)]
+    gain: Option<io::device::Gain>,
+    /// Frequency correction of the device's crystal, ppm.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    ppm: f64,
+    /// Power the antenna port (LNA on the mast); RTL-SDR, HackRF, Airspy, SDRplay.
+    #[arg(long)]
+    bias_tee: bool,
+    /// Antenna port (the device lists its own; see SoapySDRUtil --probe).
+    #[arg(long, value_name = "NAME")]
+    antenna: Option<String>,
+    /// Reopen the device when it fails (unplugged, server restarted) instead of ending.
+    #[arg(long)]
+    reconnect: bool,
+    /// Also write the raw samples to FILE (.sigmf-meta keeps rate, centre frequency,
+    /// start time and device).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+    /// No terminal UI: one JSON status line per second on stdout and a summary at the end.
+    #[arg(long)]
+    headless: bool,
+    /// Stop after this many seconds of signal (default: until Ctrl-C or q).
+    #[arg(long, value_name = "S")]
+    seconds: Option<f64>,
+    /// Output folder (created if missing).
+    #[arg(long, short = 'o', value_name = "DIR", default_value = ".")]
+    output: PathBuf,
+    #[command(flatten)]
+    pipe: PipelineArgs,
 }
 
 #[cfg(feature = "soapy")]
@@ -400,6 +467,8 @@ pub fn main() -> i32 {
         Command::Tui(a) => tui_cmd(a),
         #[cfg(feature = "soapy")]
         Command::Devices(a) => devices_cmd(&a),
+        #[cfg(feature = "soapy")]
+        Command::Live(a) => live(a),
         Command::Convert(a) => convert(a),
         Command::Synth(a) => synth(a),
         Command::Pipelines => {
@@ -649,57 +718,7 @@ fn decode(a: DecodeArgs) -> Result<bool> {
     let meta = source.info().clone();
     std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
     let stem = timed_stem(&a.file, meta.start_time);
-    let stage: Box<dyn SampleStage> = match pipeline.name {
-        "waterfall" => {
-            let cfg = WaterfallConfig {
-                fft_size: a.fft,
-                window: a.window,
-                target_rows: a.rows,
-                db_range: a.db_min.zip(a.db_max),
-                colormap: a.colormap,
-            };
-            let path = a.output.join(format!("{stem}.waterfall.png"));
-            Box::new(WaterfallStage::new(cfg, &meta, path)?)
-        }
-        "channel" => {
-            let offset_hz = match (a.offset, a.tune) {
-                (Some(o), _) => o,
-                (None, Some(f)) => {
-                    let centre = meta.center_freq_hz.ok_or_else(|| {
-                        Error::Usage(format!(
-                            "{}: centre frequency unknown, so --tune cannot be used: pass --freq or use --offset",
-                            meta.path
-                        ))
-                    })?;
-                    f - centre
-                }
-                (None, None) => 0.0,
-            };
-            let out_rate = a.out_rate.min(meta.sample_rate_hz);
-            let cfg = ChannelConfig {
-                offset_hz,
-                bandwidth_hz: a.bandwidth.unwrap_or(0.8 * out_rate),
-                output_rate_hz: out_rate,
-                format: a.out_format,
-            };
-            let path = a.output.join(format!("{stem}.channel.sigmf-meta"));
-            Box::new(ChannelStage::new(&cfg, &meta, path)?)
-        }
-        "meteor-lrpt" => {
-            let dump = a.dump.clone().map(|dir| DumpTo {
-                dir,
-                stem: stem.clone(),
-            });
-            Box::new(MeteorStage::new(
-                meta.sample_rate_hz,
-                a.carrier_search,
-                a.output.clone(),
-                stem.clone(),
-                dump,
-            )?)
-        }
-        other => unreachable!("pipeline {other} is listed but not built"),
-    };
+    let stage = build_stage(pipeline.name, &a.pipe, &meta, &a.output, &stem)?;
     let stage: Box<dyn SampleStage> = match &a.record {
         Some(path) => {
             let mut spec = SinkSpec::from_path(path, None, &meta)?;
@@ -728,6 +747,169 @@ fn decode(a: DecodeArgs) -> Result<bool> {
         }
     }
     Ok(report.interrupted)
+}
+
+/// The stage of pipeline `name` for an input described by `meta`; its products go
+/// into `output`, named from `stem`.
+fn build_stage(
+    name: &str,
+    p: &PipelineArgs,
+    meta: &RecordingInfo,
+    output: &Path,
+    stem: &str,
+) -> Result<Box<dyn SampleStage>> {
+    Ok(match name {
+        "waterfall" => {
+            let cfg = WaterfallConfig {
+                fft_size: p.fft,
+                window: p.window,
+                target_rows: p.rows,
+                db_range: p.db_min.zip(p.db_max),
+                colormap: p.colormap,
+            };
+            let path = output.join(format!("{stem}.waterfall.png"));
+            Box::new(WaterfallStage::new(cfg, meta, path)?)
+        }
+        "channel" => {
+            let offset_hz = match (p.offset, p.tune) {
+                (Some(o), _) => o,
+                (None, Some(f)) => {
+                    let centre = meta.center_freq_hz.ok_or_else(|| {
+                        Error::Usage(format!(
+                            "{}: centre frequency unknown, so --tune cannot be used: pass --freq or use --offset",
+                            meta.path
+                        ))
+                    })?;
+                    f - centre
+                }
+                (None, None) => 0.0,
+            };
+            let out_rate = p.out_rate.min(meta.sample_rate_hz);
+            let cfg = ChannelConfig {
+                offset_hz,
+                bandwidth_hz: p.bandwidth.unwrap_or(0.8 * out_rate),
+                output_rate_hz: out_rate,
+                format: p.out_format,
+            };
+            let path = output.join(format!("{stem}.channel.sigmf-meta"));
+            Box::new(ChannelStage::new(&cfg, meta, path)?)
+        }
+        "meteor-lrpt" => {
+            let dump = p.dump.clone().map(|dir| DumpTo {
+                dir,
+                stem: stem.to_string(),
+            });
+            Box::new(MeteorStage::new(
+                meta.sample_rate_hz,
+                p.carrier_search,
+                output.to_path_buf(),
+                stem.to_string(),
+                dump,
+            )?)
+        }
+        other => unreachable!("pipeline {other} is listed but not built"),
+    })
+}
+
+/// `downlink live`: a device through a pipeline until Ctrl-C, q, `--seconds` or the
+/// device fails (then the products are finished and the exit code is 3).
+#[cfg(feature = "soapy")]
+fn live(a: LiveArgs) -> Result<bool> {
+    use crate::io::device::DeviceSettings;
+    use crate::io::soapy::{SoapyConfig, SoapySource};
+    use std::io::IsTerminal;
+    let Some(pipeline) = pipelines::find(&a.pipeline) else {
+        let names: Vec<_> = PIPELINES.iter().map(|p| p.name).collect();
+        return Err(Error::Usage(format!(
+            "unknown pipeline '{}' (known: {})",
+            a.pipeline,
+            names.join(", ")
+        )));
+    };
+    if !a.headless && !std::io::stdout().is_terminal() {
+        return Err(Error::Usage(
+            "live shows a terminal UI, but standard output is not a terminal: add --headless"
+                .into(),
+        ));
+    }
+    if let Some(s) = a.seconds {
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(Error::Usage(format!("--seconds {s} must be positive")));
+        }
+    }
+    let stop = stop_flag();
+    let mut cfg = SoapyConfig::new(
+        &a.device,
+        DeviceSettings {
+            center_freq_hz: a.freq,
+            sample_rate_hz: a.rate,
+            gain: a.gain.clone().unwrap_or_default(),
+            ppm: a.ppm,
+            bias_tee: a.bias_tee,
+            antenna: a.antenna.clone(),
+        },
+    );
+    cfg.reconnect = a.reconnect;
+    cfg.interrupt = Some(stop.clone());
+    let source = SoapySource::open(&cfg)?;
+    let applied = source.applied().clone();
+    let meta = io::SampleSource::info(&source).clone();
+    eprintln!(
+        "soapy:{}: {} — {}",
+        a.device,
+        applied.driver,
+        applied.notes.join(", ")
+    );
+    std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
+    let device_name = format!("soapy:{}", a.device);
+    let stem = timed_stem(&device_name, meta.start_time);
+    let stage = build_stage(pipeline.name, &a.pipe, &meta, &a.output, &stem)?;
+    let stage: Box<dyn SampleStage> = match &a.record {
+        Some(path) => {
+            let mut spec = SinkSpec::from_path(path, None, &meta)?;
+            spec.description = Some(format!("recorded live by downlink from {device_name}"));
+            spec.hw = Some(format!(
+                "SoapySDR {} ({}): {}",
+                applied.driver,
+                a.device,
+                applied.notes.join(", ")
+            ));
+            Box::new(RecordingStage::wrap(stage, spec)?)
+        }
+        None => stage,
+    };
+    let rate = meta.sample_rate_hz;
+    let mut opts = RunOptions {
+        // About 1/20 s per chunk keeps the screen and the products moving.
+        chunk_samples: ((rate / 20.0) as usize).clamp(4096, 1 << 20),
+        stop: stop.clone(),
+        max_samples: a.seconds.map(|s| (s * rate).round() as u64),
+        keep_products_on_input_error: true,
+        ..RunOptions::default()
+    };
+    let report = if a.headless {
+        let running = chain::start(Box::new(source), stage, opts, StatusBoard::new());
+        watch(running, FrontEnd::Json, &device_name, None, rate)?
+    } else {
+        let tap = SpectrumTap::new();
+        opts.spectrum = Some(TapConfig {
+            tap: tap.clone(),
+            fft_size: 1024,
+            interval: Duration::from_millis(50),
+        });
+        let running = chain::start(Box::new(source), stage, opts, StatusBoard::new());
+        let title = format!("downlink live {} · {}", pipeline.name, a.device);
+        let (report, _) = tui::run(running, &tap, &title, stop.clone())?;
+        print_summary(&report);
+        report
+    };
+    if let Some(problem) = &report.input_error {
+        return Err(Error::DeviceLost(format!(
+            "{problem} (products written up to the failure)"
+        )));
+    }
+    // Quitting the UI is its normal end; a headless run stopped by Ctrl-C says so.
+    Ok(a.headless && report.interrupted)
 }
 
 #[cfg(feature = "soapy")]
@@ -862,7 +1044,7 @@ fn print_meteor_summary(s: &MeteorSummary) {
 fn decode_meteor_frames(a: &DecodeArgs, level: Level) -> Result<bool> {
     let mut src = ByteSource::open(&a.file)?;
     let stem = timed_stem(&a.file, a.source.start);
-    let dump = a.dump.clone().map(|dir| DumpTo {
+    let dump = a.pipe.dump.clone().map(|dir| DumpTo {
         dir,
         stem: stem.clone(),
     });

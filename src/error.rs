@@ -3,7 +3,8 @@
 use crate::io::{InputError, OutputError};
 
 /// Anything that stops a command. Input problems exit with 2 (the user must fix the
-/// input or the command line); output and internal problems with 1.
+/// input or the command line); output and internal problems with 1; a live device lost
+/// mid-run with 3.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -16,6 +17,9 @@ pub enum Error {
     /// A bug or an environment failure (a thread that died).
     #[error("internal error: {0}")]
     Internal(String),
+    /// A live device failed mid-run; the products are complete up to the failure.
+    #[error("{0}")]
+    DeviceLost(String),
 }
 
 impl Error {
@@ -23,6 +27,8 @@ impl Error {
         match self {
             Error::Input(_) | Error::Usage(_) => 2,
             Error::Output(_) | Error::Internal(_) => 1,
+            // Distinct, so a service manager can restart on it.
+            Error::DeviceLost(_) => 3,
         }
     }
 

@@ -96,6 +96,7 @@ pub fn watch(
                 "elapsed_s": r.elapsed_s,
                 "speed_x_realtime": r.speed_x_realtime(),
                 "interrupted": r.interrupted,
+                "input_error": r.input_error,
                 "products": r.products,
                 "stages": r.stages,
             })),

@@ -4,14 +4,19 @@
 //! would send network discovery packets.
 #![cfg(feature = "soapy")]
 
+use downlink::io::device::DeviceSettings;
 use downlink::io::soapy::{SoapyConfig, SoapySource};
 use downlink::io::SampleSource;
 use num_complex::Complex32;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod common;
 
 /// Sample `k` of the fake device: exact in f32, so the receiver can check continuity.
 fn pattern(k: u64) -> Complex32 {
@@ -21,6 +26,10 @@ fn pattern(k: u64) -> Complex32 {
 struct FakeRedPitaya {
     port: u16,
     commands: Arc<Mutex<Vec<u32>>>,
+    /// Samples written on all data connections so far.
+    sent: Arc<AtomicU64>,
+    /// Data connections accepted so far.
+    data_connections: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
@@ -28,6 +37,49 @@ impl Drop for FakeRedPitaya {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// What the fake streams.
+#[derive(Clone)]
+struct Feed {
+    rate_hz: f64,
+    /// Pace as a multiple of real time.
+    speed_x: f64,
+    /// These samples first, then zeros; `None`: [`pattern`] forever.
+    samples: Option<Arc<Vec<Complex32>>>,
+    /// The first data connection is closed after this many samples.
+    close_first_after: Option<u64>,
+}
+
+impl Feed {
+    fn pattern(rate_hz: f64) -> Self {
+        Feed {
+            rate_hz,
+            speed_x: 2.0,
+            samples: None,
+            close_first_after: None,
+        }
+    }
+}
+
+/// The Red Pitaya module sleeps a whole read timeout whenever fewer bytes than it asked
+/// for are readable; with unsent data piling up in the fake's socket, loopback then
+/// stalls for seconds. At most one write in flight (TCP_NOTSENT_LOWAT = 1) keeps the
+/// bytes flowing as they are written.
+fn one_write_in_flight(s: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor and a c_int option of the right size.
+    let rc = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NOTSENT_LOWAT,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "setsockopt TCP_NOTSENT_LOWAT");
 }
 
 fn read_u32(s: &mut TcpStream) -> Option<u32> {
@@ -38,13 +90,24 @@ fn read_u32(s: &mut TcpStream) -> Option<u32> {
 
 /// Serves the Red Pitaya SDR protocol: each connection's first u32 says what it is
 /// (0 control, 1 data); control carries u32 commands, data raw little-endian CF32,
-/// written 8 KiB at a time at twice `rate_hz`.
+/// written 8 KiB at a time at `speed_x` times the rate.
 fn fake_red_pitaya(rate_hz: f64) -> FakeRedPitaya {
+    fake_red_pitaya_with(Feed::pattern(rate_hz))
+}
+
+fn fake_red_pitaya_with(feed: Feed) -> FakeRedPitaya {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let commands = Arc::new(Mutex::new(Vec::new()));
+    let sent = Arc::new(AtomicU64::new(0));
+    let data_connections = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let (cmds, stop2) = (commands.clone(), stop.clone());
+    let (cmds, stop2, sent2, conns) = (
+        commands.clone(),
+        stop.clone(),
+        sent.clone(),
+        data_connections.clone(),
+    );
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut s) = conn else { return };
@@ -60,14 +123,26 @@ fn fake_red_pitaya(rate_hz: f64) -> FakeRedPitaya {
                 }
                 Some(1) => {
                     let stop = stop2.clone();
+                    let sent = sent2.clone();
+                    let first = conns.fetch_add(1, Ordering::SeqCst) == 0;
+                    let feed = feed.clone();
+                    let close_after = if first { feed.close_first_after } else { None };
+                    one_write_in_flight(&s);
                     std::thread::spawn(move || {
                         let start = Instant::now();
                         let mut k = 0u64;
                         let mut bytes = Vec::with_capacity(8192);
                         while !stop.load(Ordering::Relaxed) {
+                            if close_after.is_some_and(|n| k >= n) {
+                                // Dropping the socket closes the stream mid-flight.
+                                return;
+                            }
                             bytes.clear();
                             for _ in 0..1024 {
-                                let c = pattern(k);
+                                let c = match &feed.samples {
+                                    None => pattern(k),
+                                    Some(v) => v.get(k as usize).copied().unwrap_or_default(),
+                                };
                                 bytes.extend_from_slice(&c.re.to_le_bytes());
                                 bytes.extend_from_slice(&c.im.to_le_bytes());
                                 k += 1;
@@ -75,7 +150,9 @@ fn fake_red_pitaya(rate_hz: f64) -> FakeRedPitaya {
                             if s.write_all(&bytes).is_err() {
                                 return;
                             }
-                            let due = Duration::from_secs_f64(k as f64 / (2.0 * rate_hz));
+                            sent.fetch_add(1024, Ordering::Relaxed);
+                            let due =
+                                Duration::from_secs_f64(k as f64 / (feed.speed_x * feed.rate_hz));
                             if let Some(w) = due.checked_sub(start.elapsed()) {
                                 std::thread::sleep(w);
                             }
@@ -89,18 +166,25 @@ fn fake_red_pitaya(rate_hz: f64) -> FakeRedPitaya {
     FakeRedPitaya {
         port,
         commands,
+        sent,
+        data_connections,
         stop,
     }
 }
 
+fn device_args(port: u16) -> String {
+    format!("driver=redpitaya,addr=127.0.0.1,port={port}")
+}
+
 fn open(port: u16, queue_blocks: usize) -> SoapySource {
-    SoapySource::open(&SoapyConfig {
-        args: format!("driver=redpitaya,addr=127.0.0.1,port={port}"),
+    let settings = DeviceSettings {
         center_freq_hz: 14.1e6,
-        sample_rate_hz: 100e3,
-        queue_blocks,
-    })
-    .unwrap()
+        sample_rate_hz: Some(100e3),
+        ..Default::default()
+    };
+    let mut cfg = SoapyConfig::new(&device_args(port), settings);
+    cfg.queue_blocks = queue_blocks;
+    SoapySource::open(&cfg).unwrap()
 }
 
 #[test]
@@ -206,4 +290,321 @@ fn decode_reads_a_device_until_ctrl_c() {
         "{png}"
     );
     assert!(std::path::Path::new(png).is_file());
+}
+
+fn run_downlink(args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_downlink"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("downlink runs")
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// The JSON lines of a headless run: every status line and the summary.
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// The only file in `dir` whose name ends with `suffix`.
+fn only_file(dir: &Path, suffix: &str) -> PathBuf {
+    let found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    assert_eq!(found.len(), 1, "{suffix} in {}: {found:?}", dir.display());
+    found[0].clone()
+}
+
+fn meteor_value(summary: &serde_json::Value, key: &str) -> f64 {
+    summary["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "meteor-lrpt")
+        .unwrap_or_else(|| panic!("no meteor-lrpt stage: {summary}"))["values"][key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no {key}: {summary}"))
+}
+
+/// The shipped Meteor recording streamed through libSoapySDR and the Red Pitaya module
+/// into `downlink live` decodes exactly the CADUs `decode` finds in the file, and
+/// `--record` writes exactly the samples that came in, with the device's metadata.
+#[test]
+fn live_decodes_the_same_frames_as_decode_and_records_bit_exact() {
+    let recording = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("recordings/meteor-lrpt-synth.sigmf-meta")
+        .to_string_lossy()
+        .into_owned();
+    let (info, samples) = common::read_all(&recording);
+    assert_eq!(info.sample_rate_hz, 150e3);
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+
+    let decoded = run_downlink(&strings(&[
+        "decode",
+        "-p",
+        "meteor-lrpt",
+        "--json",
+        "--dump",
+        &d("dump-file"),
+        "-o",
+        &d("out-file"),
+        &recording,
+    ]));
+    assert!(decoded.status.success(), "{}", common::stderr(&decoded));
+    let file_summary = json_lines(&decoded).pop().unwrap();
+
+    let samples = Arc::new(samples);
+    let fake = fake_red_pitaya_with(Feed {
+        rate_hz: 150e3,
+        speed_x: 2.0,
+        samples: Some(samples.clone()),
+        close_first_after: None,
+    });
+    let before = chrono::Utc::now();
+    let live = run_downlink(&strings(&[
+        "live",
+        "-p",
+        "meteor-lrpt",
+        "--device",
+        &device_args(fake.port),
+        "--freq",
+        "14.1M",
+        "--rate",
+        "150k",
+        "--headless",
+        "--seconds",
+        "10",
+        "--record",
+        &d("live.sigmf-meta"),
+        "--dump",
+        &d("dump-live"),
+        "-o",
+        &d("out-live"),
+    ]));
+    let after = chrono::Utc::now();
+    assert!(
+        live.status.success(),
+        "{}\n{}",
+        common::stderr(&live),
+        common::stdout(&live)
+    );
+    let lines = json_lines(&live);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary", "{summary}");
+    assert_eq!(summary["samples"], samples.len() as u64, "{summary}");
+    assert_eq!(summary["interrupted"], false);
+    let source = &summary["stages"][0];
+    assert_eq!(source["values"]["dropped_samples"], 0.0, "{summary}");
+    // Status lines came while it ran.
+    assert!(lines.iter().any(|l| l["type"] == "status"), "{lines:?}");
+
+    // Same frames, byte for byte, as decoding the file.
+    let ok = meteor_value(summary, "cadus_rs_ok");
+    assert!(ok >= 86.0, "{summary}");
+    assert_eq!(ok, meteor_value(&file_summary, "cadus_rs_ok"));
+    let cadus_file = std::fs::read(only_file(&dir.path().join("dump-file"), ".cadu")).unwrap();
+    let cadus_live = std::fs::read(only_file(&dir.path().join("dump-live"), ".cadu")).unwrap();
+    assert!(!cadus_live.is_empty());
+    assert!(cadus_file == cadus_live, "the CADUs differ");
+    // The image products exist under their final names.
+    let png = only_file(&dir.path().join("out-live"), ".msumr-64.png");
+    assert!(png
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("live."));
+
+    // The recording holds exactly the samples, with the device's metadata.
+    let (rec, got) = common::read_all(&d("live.sigmf-meta"));
+    assert_eq!(got.len(), samples.len());
+    assert!(got == *samples, "recorded samples differ");
+    assert_eq!(rec.sample_rate_hz, 150e3);
+    assert_eq!(rec.center_freq_hz, Some(14.1e6));
+    let start = rec.start_time.expect("start time");
+    assert!(
+        start >= before - chrono::Duration::seconds(1) && start <= after,
+        "{start}"
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d("live.sigmf-meta")).unwrap()).unwrap();
+    let hw = meta["global"]["core:hw"].as_str().unwrap();
+    assert!(
+        hw.contains("redpitaya") && hw.contains(&format!("port={}", fake.port)),
+        "{hw}"
+    );
+    assert_eq!(meta["global"]["core:datatype"], "cf32_le");
+}
+
+/// A server that closes mid-stream: the run ends by itself with a message naming the
+/// device and the problem, the products are complete, and the exit code is 3.
+#[test]
+fn a_server_that_closes_mid_stream_ends_live_with_complete_products() {
+    let fake = fake_red_pitaya_with(Feed {
+        close_first_after: Some(100 * 1024),
+        ..Feed::pattern(100e3)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let rec = dir.path().join("rec.sigmf-meta");
+    let started = Instant::now();
+    let o = run_downlink(&strings(&[
+        "live",
+        "-p",
+        "waterfall",
+        "--device",
+        &device_args(fake.port),
+        "--freq",
+        "14.1M",
+        "--rate",
+        "100k",
+        "--headless",
+        "--record",
+        rec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!("soapy:{}", device_args(fake.port)))
+            && err.contains("products written up to the failure"),
+        "{err}"
+    );
+    let summary = json_lines(&o).pop().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert!(summary["input_error"].is_string(), "{summary}");
+    let samples = summary["samples"].as_u64().unwrap();
+    // What was sent before the close arrived (the module may keep a last partial read).
+    assert!((90_000..=102_400).contains(&samples), "{summary}");
+    // Complete products under their final names, nothing left half-written.
+    only_file(&out, ".waterfall.png");
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| !e
+        .unwrap()
+        .path()
+        .to_string_lossy()
+        .ends_with(".part")));
+    let (_, got) = common::read_all(rec.to_str().unwrap());
+    assert_eq!(got.len() as u64, samples);
+    assert!(got.iter().enumerate().all(|(i, s)| *s == pattern(i as u64)));
+}
+
+/// `--reconnect`: the same failure reopens the device and the run goes on to the end.
+#[test]
+fn reconnect_resumes_after_the_server_drops_the_stream() {
+    let fake = fake_red_pitaya_with(Feed {
+        close_first_after: Some(50_000),
+        ..Feed::pattern(100e3)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_downlink(&strings(&[
+        "live",
+        "-p",
+        "waterfall",
+        "--device",
+        &device_args(fake.port),
+        "--freq",
+        "14.1M",
+        "--rate",
+        "100k",
+        "--headless",
+        "--reconnect",
+        "--seconds",
+        "2",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]));
+    let err = common::stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("reconnecting") && err.contains("reconnected"),
+        "{err}"
+    );
+    let summary = json_lines(&o).pop().unwrap();
+    assert_eq!(summary["samples"], 200_000, "{summary}");
+    assert_eq!(
+        summary["stages"][0]["values"]["reconnects"], 1.0,
+        "{summary}"
+    );
+    assert_eq!(fake.data_connections.load(Ordering::SeqCst), 2);
+    only_file(dir.path(), ".waterfall.png");
+}
+
+/// A chain whose stage is slower than the device: the reader keeps taking everything
+/// the device sends (nothing piles up in the socket), drops what the queue cannot hold,
+/// and the count reaches the run's status.
+#[test]
+fn a_slow_consumer_drops_counted_and_reported_while_the_reader_keeps_pace() {
+    use downlink::chain::{self, Chunk, Product, RunOptions, SampleStage};
+    use downlink::status::StageStatus;
+
+    struct Slow {
+        samples: u64,
+    }
+    impl SampleStage for Slow {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+        fn process(&mut self, chunk: &Chunk) -> downlink::error::Result<()> {
+            self.samples += chunk.samples.len() as u64;
+            // 4096 samples per 80 ms: a quarter of the device's 200 kS/s.
+            std::thread::sleep(Duration::from_millis(80));
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> downlink::error::Result<Vec<Product>> {
+            Ok(Vec::new())
+        }
+        fn status(&self) -> StageStatus {
+            StageStatus::new("slow", "running").with("samples", self.samples as f64)
+        }
+    }
+
+    let fake = fake_red_pitaya_with(Feed {
+        speed_x: 1.0,
+        ..Feed::pattern(200e3)
+    });
+    let settings = DeviceSettings {
+        center_freq_hz: 14.1e6,
+        sample_rate_hz: Some(250e3),
+        ..Default::default()
+    };
+    let mut cfg = SoapyConfig::new(&device_args(fake.port), settings);
+    cfg.queue_blocks = 4;
+    let src = SoapySource::open(&cfg).unwrap();
+    let opts = RunOptions {
+        chunk_samples: 4096,
+        queue_chunks: 2,
+        max_samples: Some(4096 * 25),
+        ..RunOptions::default()
+    };
+    let report = chain::run(Box::new(src), Box::new(Slow { samples: 0 }), opts).unwrap();
+    let source = &report.stages[0];
+    let dropped = source.value("dropped_samples").unwrap() as u64;
+    let sent = fake.sent.load(Ordering::Relaxed);
+    // Two seconds at 200 kS/s sent, a quarter of it processed, the rest dropped.
+    assert!(report.elapsed_s >= 1.8, "{}", report.elapsed_s);
+    assert!(dropped > sent / 2, "dropped {dropped} of {sent}");
+    // The fake kept its schedule: a reader that stalled would have blocked its writes.
+    assert!(
+        sent as f64 >= 0.9 * 200e3 * report.elapsed_s,
+        "sent {sent} in {} s",
+        report.elapsed_s
+    );
+    // What reached the stage or was dropped is nearly all that was sent: nothing piled
+    // up in the socket or the driver while the stage was busy.
+    let taken = report.samples + dropped;
+    assert!(
+        taken + 8 * 8192 >= sent,
+        "sent {sent}, taken {taken} ({} processed, {dropped} dropped)",
+        report.samples
+    );
 }

@@ -9,6 +9,7 @@
 //! the file (`X.raw.gz.json`), the container's own header (WAV, SigMF), and the
 //! caller's [`Overrides`]. [`RecordingInfo::sources`] records where each fact came from.
 
+pub mod device;
 mod format;
 pub mod meta;
 mod raw;
@@ -137,6 +138,10 @@ pub trait SampleSource: Send {
     fn dropped_samples(&self) -> u64 {
         0
     }
+    /// Times a live device failed and was reopened (`--reconnect`). Files: 0.
+    fn reconnects(&self) -> u64 {
+        0
+    }
 }
 
 /// A problem with an input, one line: `"<path>: <problem>"`.
@@ -235,13 +240,14 @@ fn open_device(
             problem: "a device needs --rate and --freq".into(),
         });
     };
-    let cfg = soapy::SoapyConfig {
-        args: args.into(),
+    let settings = device::DeviceSettings {
         center_freq_hz: freq,
-        sample_rate_hz: rate,
-        queue_blocks: 64,
+        sample_rate_hz: Some(rate),
+        ..Default::default()
     };
-    Ok(Box::new(soapy::SoapySource::open(&cfg)?))
+    Ok(Box::new(soapy::SoapySource::open(
+        &soapy::SoapyConfig::new(args, settings),
+    )?))
 }
 
 #[cfg(not(feature = "soapy"))]
