@@ -18,6 +18,10 @@ pub struct StageStatus {
     pub values: BTreeMap<String, f64>,
     /// Free-text facts (`product`, `format`).
     pub text: BTreeMap<String, String>,
+    /// Recent constellation points (I, Q), scaled to ±1, for the TUI's constellation
+    /// plot; left out of the JSON lines.
+    #[serde(skip)]
+    pub points: Vec<(f32, f32)>,
 }
 
 impl StageStatus {
@@ -36,6 +40,11 @@ impl StageStatus {
 
     pub fn with_text(mut self, key: &str, value: &str) -> Self {
         self.text.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    pub fn with_points(mut self, points: Vec<(f32, f32)>) -> Self {
+        self.points = points;
         self
     }
 

@@ -24,9 +24,24 @@ fn stages(position_s: f64, state: &str, ok: f64) -> Vec<StageStatus> {
             .with("cadus", ok + 2.0)
             .with("cadus_rs_ok", ok)
             .with("cadus_rs_failed", 2.0)
+            .with("viterbi_ber", 0.012)
             .with("lines_apid_64", 40.0)
-            .with_text("mode", "72k differential"),
+            .with("recorded_bytes", 12_345_678.0)
+            .with_text("mode", "72k differential")
+            .with_points(qpsk_points()),
     ]
+}
+
+/// Four deterministic clouds at (±0.7, ±0.7).
+fn qpsk_points() -> Vec<(f32, f32)> {
+    (0..256)
+        .map(|k| {
+            let jitter = |n: usize| ((n * 37 + 11) % 21) as f32 / 100.0 - 0.1;
+            let i = if k % 2 == 0 { 0.7 } else { -0.7 };
+            let q = if (k / 2) % 2 == 0 { 0.7 } else { -0.7 };
+            (i + jitter(k), q + jitter(k + 5))
+        })
+        .collect()
 }
 
 /// A deterministic spectrum: a −70 dB floor with a ripple, and a 72 kHz wide signal
@@ -68,6 +83,7 @@ fn app() -> App {
             Duration::from_millis(k * 200),
         );
     }
+    app.set_cpu_percent(Some(37.0));
     app
 }
 
@@ -131,6 +147,11 @@ fn check_screen(w: u16, h: u16) -> String {
         "dropped 0",
         "Waterfall",
         "frames +",
+        "Vit. BER",
+        "0.012",
+        "REC 12.3 MB",
+        "CPU 37%",
+        "Constellation",
     ] {
         assert!(s.contains(needle), "{w}x{h}: '{needle}' missing:\n{s}");
     }
@@ -140,6 +161,27 @@ fn check_screen(w: u16, h: u16) -> String {
     assert_eq!(buf[(x, y)].fg, Color::Green);
     let (x, y) = find(&t, "yes").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Green);
+    let (x, y) = find(&t, "REC").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    // The constellation is drawn in braille: four clouds, one per quadrant.
+    let (cx, cy) = find(&t, "Constellation").unwrap();
+    let (left, top, right) = (cx - 2, cy, buf.area.width - 1);
+    let bottom = (top + 1..buf.area.height)
+        .find(|&y| buf[(left, y)].symbol() == "└")
+        .expect("the constellation box's bottom");
+    let mut quadrants = [0usize; 4];
+    for y in top + 1..bottom {
+        for x in left + 1..right {
+            let c = buf[(x, y)].symbol().chars().next().unwrap();
+            if ('\u{2801}'..='\u{28ff}').contains(&c) {
+                let east = 2 * x > left + right;
+                let south = 2 * y > top + bottom;
+                quadrants[east as usize + 2 * south as usize] += 1;
+                assert_eq!(buf[(x, y)].fg, Color::Green, "locked: green points");
+            }
+        }
+    }
+    assert!(quadrants.iter().all(|&n| n > 0), "{quadrants:?}\n{s}");
     s
 }
 

@@ -449,6 +449,10 @@ pub const DEMODULATORS: [(&str, PskModulation, f64); 3] = [
     ("oqpsk80k", PskModulation::Oqpsk, 80_000.0),
 ];
 
+/// Constellation points in a status snapshot (enough to see four clouds, few enough
+/// to copy ten times a second).
+const CONSTELLATION_POINTS: usize = 256;
+
 /// Root-raised-cosine roll-off of the LRPT transmitter.
 pub const RRC_ROLLOFF: f64 = 0.6;
 
@@ -457,6 +461,8 @@ pub struct MeteorStage {
     names: Vec<&'static str>,
     demods: Vec<PskDemod>,
     soft: Vec<i8>,
+    /// The leading demodulator's latest soft symbols, I/Q pairs, for the status.
+    constellation: Vec<i8>,
     backend: MeteorBackend,
     out_dir: PathBuf,
     stem: String,
@@ -498,6 +504,7 @@ impl MeteorStage {
             names,
             demods,
             soft: Vec::new(),
+            constellation: Vec::new(),
             out_dir,
             stem,
             samples: 0,
@@ -528,12 +535,19 @@ impl SampleStage for MeteorStage {
 
     fn process(&mut self, chunk: &Chunk) -> Result<()> {
         self.samples += chunk.samples.len() as u64;
+        let lead = self.lead();
         for i in 0..self.demods.len() {
             if !self.backend.stream_wanted(i) {
                 continue;
             }
             self.soft.clear();
             self.demods[i].process(&chunk.samples, &mut self.soft);
+            if i == lead {
+                let n = self.soft.len() & !1;
+                let from = n.saturating_sub(2 * CONSTELLATION_POINTS);
+                self.constellation.clear();
+                self.constellation.extend_from_slice(&self.soft[from..n]);
+            }
             self.backend.push_soft(i, &self.soft)?;
         }
         Ok(())
@@ -574,7 +588,13 @@ impl SampleStage for MeteorStage {
             .with("cadus_rs_corrected", sum.cadus_rs_corrected as f64)
             .with("cadus_rs_failed", sum.cadus_rs_failed as f64)
             .with("position_s", self.samples as f64 / self.sample_rate_hz)
-            .with_text("demodulator", self.names[lead]);
+            .with_text("demodulator", self.names[lead])
+            .with_points(
+                self.constellation
+                    .chunks_exact(2)
+                    .map(|p| (p[0] as f32 / 127.0, p[1] as f32 / 127.0))
+                    .collect(),
+            );
         if let Some(at) = d.locked_since_symbol {
             s = s.with("lock_symbol", at as f64);
         }

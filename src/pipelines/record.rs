@@ -67,6 +67,10 @@ impl SampleStage for RecordingStage {
         self.inner
             .status()
             .with("recorded_samples", self.samples as f64)
+            .with(
+                "recorded_bytes",
+                (self.samples * self.spec.format.bytes_per_sample() as u64) as f64,
+            )
             .with_text("recording", &self.spec.path.display().to_string())
     }
 }

@@ -10,6 +10,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::canvas::{Canvas, Points};
 use ratatui::widgets::{Axis, Block, Chart, Clear, Dataset, GraphType, Paragraph, Widget};
 use ratatui::Frame;
 use std::collections::VecDeque;
@@ -44,6 +45,8 @@ pub struct App {
     log: VecDeque<String>,
     elapsed: Duration,
     finished: bool,
+    /// This process's CPU use, % of one core (measured by the event loop).
+    cpu_percent: Option<f64>,
     /// Frames counted but not yet logged: one log line per second of signal at most.
     pending_ok: f64,
     pending_failed: f64,
@@ -66,6 +69,7 @@ impl App {
             log: VecDeque::new(),
             elapsed: Duration::ZERO,
             finished: false,
+            cpu_percent: None,
             pending_ok: 0.0,
             pending_failed: 0.0,
             last_frame_log_s: f64::NEG_INFINITY,
@@ -154,6 +158,11 @@ impl App {
             self.finished = true;
             self.push_log("run finished - press q to quit".into());
         }
+    }
+
+    /// The process's CPU use in % of one core (shown in the header).
+    pub fn set_cpu_percent(&mut self, percent: Option<f64>) {
+        self.cpu_percent = percent;
     }
 
     pub fn paused(&self) -> bool {
@@ -246,9 +255,22 @@ impl App {
         self.render_spectrum(f, spec);
         self.render_waterfall(f, fall);
         let lock_h = self.lock_lines().len() as u16 + 2;
-        let [lock, log] =
-            Layout::vertical([Constraint::Length(lock_h), Constraint::Min(0)]).areas(right);
+        // The constellation takes a third of the column, the frame log what is left.
+        let iq_h = if self.constellation().is_some() {
+            (body.height / 3).clamp(6, 16)
+        } else {
+            0
+        };
+        let [lock, iq, log] = Layout::vertical([
+            Constraint::Length(lock_h),
+            Constraint::Length(iq_h),
+            Constraint::Min(0),
+        ])
+        .areas(right);
         self.render_lock(f, lock);
+        if iq_h > 0 {
+            self.render_constellation(f, iq);
+        }
         self.render_log(f, log);
         f.render_widget(
             Paragraph::new(Line::from(vec![
@@ -278,10 +300,7 @@ impl App {
             .and_then(|s| s.value("dropped_samples"))
             .unwrap_or(0.0);
         let secs = self.elapsed.as_secs();
-        let mut spans = vec![Span::styled(
-            format!(" {} ", self.title),
-            Style::new().add_modifier(Modifier::BOLD),
-        )];
+        let mut spans = Vec::new();
         // Flags first: a narrow terminal cuts the end of the line.
         if self.paused {
             spans.push(Span::styled(
@@ -291,6 +310,12 @@ impl App {
         }
         if self.finished {
             spans.push(Span::styled("FINISHED ", Style::new().fg(Color::Cyan)));
+        }
+        if let Some(bytes) = self.stages.iter().find_map(|s| s.value("recorded_bytes")) {
+            spans.push(Span::styled(
+                format!("● REC {} ", human_bytes(bytes)),
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            ));
         }
         spans.push(Span::raw(format!(
             " elapsed {:02}:{:02}  signal {:.1} s  ",
@@ -306,6 +331,31 @@ impl App {
                 Color::Green
             }),
         ));
+        let reconnects = source.and_then(|s| s.value("reconnects")).unwrap_or(0.0);
+        if reconnects > 0.0 {
+            spans.push(Span::styled(
+                format!("  reconnects {reconnects}"),
+                Style::new().fg(Color::Yellow),
+            ));
+        }
+        if let Some(cpu) = self.cpu_percent {
+            spans.push(Span::raw(format!("  CPU {cpu:.0}%")));
+        }
+        // The title gives way to the figures on a narrow terminal.
+        let used: usize = spans.iter().map(|s| s.width()).sum();
+        let room = (area.width as usize).saturating_sub(used + 2);
+        let mut title: String = self.title.chars().take(room).collect();
+        if title.chars().count() < self.title.chars().count() && room > 0 {
+            title.pop();
+            title.push('…');
+        }
+        spans.insert(
+            0,
+            Span::styled(
+                format!(" {title} "),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+        );
         f.render_widget(Paragraph::new(Line::from(spans)), area);
     }
 
@@ -460,6 +510,17 @@ impl App {
                 };
                 lines.push(kv("  RS ok/fail", format!("{ok}/{bad}"), c));
             }
+            if let Some(ber) = s.value("viterbi_ber") {
+                // Coded BER before Viterbi: ≈0.5 on noise; Meteor decodes below ≈0.1.
+                let c = if ber < 0.05 {
+                    Color::Green
+                } else if ber < 0.1 {
+                    Color::Yellow
+                } else {
+                    Color::Red
+                };
+                lines.push(kv("  Vit. BER", format!("{ber:.3}"), c));
+            }
             if let Some(n) = s.value("cadus") {
                 lines.push(kv("  frames", format!("{n}"), Color::Reset));
             }
@@ -471,6 +532,36 @@ impl App {
             lines.push(Line::from("no stage yet"));
         }
         lines
+    }
+
+    /// The first stage with constellation points, and its points.
+    fn constellation(&self) -> Option<&StageStatus> {
+        self.stages.iter().find(|s| !s.points.is_empty())
+    }
+
+    fn render_constellation(&self, f: &mut Frame, area: Rect) {
+        let Some(stage) = self.constellation() else {
+            return;
+        };
+        let coords: Vec<(f64, f64)> = stage
+            .points
+            .iter()
+            .map(|&(i, q)| (i as f64, q as f64))
+            .collect();
+        let locked = stage.value("locked").is_some_and(|l| l > 0.0);
+        let colour = if locked { Color::Green } else { Color::Yellow };
+        let canvas = Canvas::default()
+            .block(Block::bordered().title(" Constellation "))
+            .marker(Marker::Braille)
+            .x_bounds([-1.0, 1.0])
+            .y_bounds([-1.0, 1.0])
+            .paint(move |ctx| {
+                ctx.draw(&Points {
+                    coords: &coords,
+                    color: colour,
+                });
+            });
+        f.render_widget(canvas, area);
     }
 
     fn render_lock(&self, f: &mut Frame, area: Rect) {
@@ -515,6 +606,22 @@ impl App {
             Paragraph::new(text).block(Block::bordered().title(" Help ")),
             rect,
         );
+    }
+}
+
+/// `12.3 MB` style sizes (decimal units, as file managers show them).
+fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = bytes;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
     }
 }
 
@@ -622,6 +729,13 @@ mod tests {
             first_sample: 0,
             seq,
         }
+    }
+
+    #[test]
+    fn sizes_read_like_a_file_manager() {
+        assert_eq!(human_bytes(999.0), "999 B");
+        assert_eq!(human_bytes(12_345_678.0), "12.3 MB");
+        assert_eq!(human_bytes(2.5e9), "2.5 GB");
     }
 
     #[test]

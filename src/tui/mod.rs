@@ -86,6 +86,7 @@ pub fn run(
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(io_err)?;
     terminal.clear().map_err(io_err)?;
     let mut app = App::new(title);
+    let mut cpu = crate::frontend::CpuMeter::default();
     let mut next_tick = Instant::now();
     let ended = loop {
         if running.is_finished() {
@@ -94,6 +95,7 @@ pub fn run(
         let now = Instant::now();
         if now >= next_tick {
             app.on_tick(running.board().snapshot(), tap.latest(), running.elapsed());
+            app.set_cpu_percent(cpu.percent());
             terminal.draw(|f| app.render(f)).map_err(io_err)?;
             next_tick = now + TICK;
         }
