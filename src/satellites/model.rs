@@ -154,6 +154,9 @@ pub enum Framing {
         rs_interleave: usize,
         #[serde(default)]
         rs_dual_basis: bool,
+        /// The data part ends in a CRC-16/IBM-3740 of the rest (Astrocast).
+        #[serde(default)]
+        crc16: bool,
     },
     /// A fixed-length frame after a sync word (`sync_word` as hex, `frame_bytes`
     /// after it), checked by whatever the satellite's own protocol defines.
@@ -181,6 +184,8 @@ pub enum Framing {
     OpenLst,
     /// Reaktor Hello World (CC11xx-style).
     ReaktorHelloWorld,
+    /// 3CAT-1: sync 0xD391D391, 255 bytes PN9-whitened forming an RS(255,223) codeword.
+    Sat3cat1,
     /// GEOSCAN.
     Geoscan,
     /// USP (OrbiCraft).

@@ -71,6 +71,11 @@ pub fn build(t: &Transmitter, rate_hz: f64) -> Option<Result<Box<dyn Decoder>, S
         Modulation::Fsk { .. } | Modulation::Gfsk { .. } | Modulation::Gmsk { .. }
     );
     let baud = t.modulation.baud().unwrap_or(0.0);
+    if fsk_family {
+        if let Some(d) = super::soft_fsk::build(&t.framing, rate_hz, baud) {
+            return Some(d);
+        }
+    }
     let fsk_framing = match &t.framing {
         Framing::Ax25G3ruh => Some(FskFraming::Ax25G3ruh),
         Framing::Ax25Nrzi => Some(FskFraming::Ax25Nrzi),

@@ -14,6 +14,7 @@ use crate::satellites::Satellite;
 use crate::status::StageStatus;
 use chrono::{DateTime, Utc};
 pub mod decoders;
+pub mod soft_fsk;
 
 use decoders::{Decoder, Input, Samples};
 use downlink_dsp::demod::fsk_decoder::{DecodedFrame, FrameCheck};
