@@ -9,7 +9,7 @@ use crate::pipelines::channel::{ChannelConfig, ChannelStage};
 use crate::pipelines::meteor_lrpt::{
     DumpTo, MeteorBackend, MeteorStage, MeteorSummary, CADU_BYTES, VCDU_BYTES,
 };
-use crate::pipelines::record::RecordingStage;
+use crate::pipelines::record::{RecordSwitch, RecordingStage};
 use crate::pipelines::spectrum::{fft_size_for, SpectrumStage};
 use crate::pipelines::waterfall::{Colormap, WaterfallConfig, WaterfallStage};
 use crate::pipelines::{self, PIPELINES};
@@ -719,16 +719,21 @@ fn decode(a: DecodeArgs) -> Result<bool> {
     std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
     let stem = timed_stem(&a.file, meta.start_time);
     let stage = build_stage(pipeline.name, &a.pipe, &meta, &a.output, &stem)?;
+    // In the UI, `r` stops and restarts the recording.
+    let switch = (a.tui && a.record.is_some()).then(|| RecordSwitch::new(true));
     let stage: Box<dyn SampleStage> = match &a.record {
         Some(path) => {
             let mut spec = SinkSpec::from_path(path, None, &meta)?;
             spec.description = Some(format!("recorded by downlink from {}", meta.path));
-            Box::new(RecordingStage::wrap(stage, spec)?)
+            match &switch {
+                Some(sw) => Box::new(RecordingStage::switched(stage, spec, sw.clone())?),
+                None => Box::new(RecordingStage::wrap(stage, spec)?),
+            }
         }
         None => stage,
     };
     if a.tui {
-        return decode_tui(&a, source, stage, pipeline.name);
+        return decode_tui(&a, source, stage, pipeline.name, switch);
     }
     let running = chain::start(source, stage, run_options(&a.run), StatusBoard::new());
     let report = watch(
@@ -864,19 +869,24 @@ fn live(a: LiveArgs) -> Result<bool> {
     let device_name = format!("soapy:{}", a.device);
     let stem = timed_stem(&device_name, meta.start_time);
     let stage = build_stage(pipeline.name, &a.pipe, &meta, &a.output, &stem)?;
-    let stage: Box<dyn SampleStage> = match &a.record {
-        Some(path) => {
-            let mut spec = SinkSpec::from_path(path, None, &meta)?;
-            spec.description = Some(format!("recorded live by downlink from {device_name}"));
-            spec.hw = Some(format!(
-                "SoapySDR {} ({}): {}",
-                applied.driver,
-                a.device,
-                applied.notes.join(", ")
-            ));
-            Box::new(RecordingStage::wrap(stage, spec)?)
-        }
-        None => stage,
+    // The UI's `r` records to --record FILE, or beside the products without it.
+    let switch = RecordSwitch::new(a.record.is_some());
+    let record_path = match &a.record {
+        Some(path) => path.clone(),
+        None => a.output.join(format!("{stem}.sigmf-meta")),
+    };
+    let stage: Box<dyn SampleStage> = if a.record.is_some() || !a.headless {
+        let mut spec = SinkSpec::from_path(&record_path, None, &meta)?;
+        spec.description = Some(format!("recorded live by downlink from {device_name}"));
+        spec.hw = Some(format!(
+            "SoapySDR {} ({}): {}",
+            applied.driver,
+            a.device,
+            applied.notes.join(", ")
+        ));
+        Box::new(RecordingStage::switched(stage, spec, switch.clone())?)
+    } else {
+        stage
     };
     let rate = meta.sample_rate_hz;
     let mut opts = RunOptions {
@@ -899,7 +909,7 @@ fn live(a: LiveArgs) -> Result<bool> {
         });
         let running = chain::start(Box::new(source), stage, opts, StatusBoard::new());
         let title = format!("downlink live {} · {}", pipeline.name, a.device);
-        let (report, _) = tui::run(running, &tap, &title, stop.clone())?;
+        let (report, _) = tui::run(running, &tap, &title, stop.clone(), Some(switch))?;
         print_summary(&report);
         report
     };
@@ -956,6 +966,7 @@ fn decode_tui(
     source: Box<dyn io::SampleSource>,
     stage: Box<dyn SampleStage>,
     pipeline: &str,
+    record: Option<RecordSwitch>,
 ) -> Result<bool> {
     let rate = source.info().sample_rate_hz;
     let tap = SpectrumTap::new();
@@ -970,7 +981,7 @@ fn decode_tui(
     let stop = opts.stop.clone();
     let running = chain::start(source, stage, opts, StatusBoard::new());
     let title = format!("downlink {pipeline} · {}", display_name(&a.file));
-    let (report, _ended) = tui::run(running, &tap, &title, stop)?;
+    let (report, _ended) = tui::run(running, &tap, &title, stop, record)?;
     print_summary(&report);
     if pipeline == "meteor-lrpt" {
         if let Some(st) = report.stages.iter().find(|s| s.stage == "meteor-lrpt") {

@@ -28,6 +28,8 @@ const ZOOMS: [u32; 4] = [1, 2, 4, 8];
 pub enum Action {
     Continue,
     Quit,
+    /// `r`: start or stop recording (the event loop owns the switch).
+    ToggleRecording,
 }
 
 /// The TUI's whole state.
@@ -198,6 +200,7 @@ impl App {
         }
         match key.code {
             KeyCode::Char('q') | KeyCode::Char('Q') => return Action::Quit,
+            KeyCode::Char('r') => return Action::ToggleRecording,
             KeyCode::Esc if self.help => self.help = false,
             KeyCode::Char('h') | KeyCode::Char('?') => self.help = !self.help,
             KeyCode::Char(' ') => self.paused = !self.paused,
@@ -284,6 +287,8 @@ impl App {
                 Span::raw(" zoom "),
                 Span::styled(" p", Style::new().add_modifier(Modifier::BOLD)),
                 Span::raw(" peak "),
+                Span::styled(" r", Style::new().add_modifier(Modifier::BOLD)),
+                Span::raw(" rec "),
                 Span::styled(" h", Style::new().add_modifier(Modifier::BOLD)),
                 Span::raw(" help"),
             ])),
@@ -593,6 +598,7 @@ impl App {
             Line::from("+ / -       widen / narrow the dB range"),
             Line::from("z           zoom 1x 2x 4x 8x on the tuned channel"),
             Line::from("p           peak hold on / off (resets it)"),
+            Line::from("r           start / stop recording (a new file each time)"),
             Line::from("h / Esc     close this help"),
             Line::from(""),
             Line::from("yellow line: tuned channel; grey: peak hold"),
@@ -743,6 +749,7 @@ mod tests {
         let mut app = App::new("t");
         assert_eq!(app.on_key(key(KeyCode::Char('x'))), Action::Continue);
         assert_eq!(app.on_key(key(KeyCode::Char('q'))), Action::Quit);
+        assert_eq!(app.on_key(key(KeyCode::Char('r'))), Action::ToggleRecording);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(app.on_key(ctrl_c), Action::Quit);
         // A key release is not a press.

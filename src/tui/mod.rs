@@ -11,6 +11,7 @@ pub use app::{Action, App};
 
 use crate::chain::{RunReport, Running};
 use crate::error::{Error, Result};
+use crate::pipelines::record::RecordSwitch;
 use crate::tap::SpectrumTap;
 use crossterm::event::{self, Event};
 use crossterm::execute;
@@ -72,6 +73,7 @@ pub fn run(
     tap: &SpectrumTap,
     title: &str,
     stop: Arc<AtomicBool>,
+    record: Option<RecordSwitch>,
 ) -> Result<(RunReport, Ended)> {
     if !std::io::stdout().is_terminal() {
         return Err(Error::Usage(
@@ -103,12 +105,23 @@ pub fn run(
         if event::poll(wait).map_err(io_err)? {
             match event::read().map_err(io_err)? {
                 Event::Key(k) => {
-                    if app.on_key(k) == Action::Quit {
-                        break if running.is_finished() {
-                            Ended::Finished
-                        } else {
-                            Ended::UserQuit
-                        };
+                    match app.on_key(k) {
+                        Action::Quit => {
+                            break if running.is_finished() {
+                                Ended::Finished
+                            } else {
+                                Ended::UserQuit
+                            };
+                        }
+                        Action::ToggleRecording => match &record {
+                            Some(switch) => {
+                                switch.toggle();
+                                let what = if switch.is_on() { "on" } else { "off" };
+                                app.push_log(format!("recording {what}"));
+                            }
+                            None => app.push_log("r: this run cannot record".into()),
+                        },
+                        Action::Continue => {}
                     }
                     // Show the effect of a key at once.
                     next_tick = Instant::now();
