@@ -23,17 +23,22 @@ use Want::*;
 /// (recording folder, `--satellite` query, expectation)
 const TABLE: &[(&str, &str, Want)] = &[
     ("cubesat-1kuns_pf", "43466", Bytes),
+    ("cubesat-aausat-4", "41460", Bytes),
     ("cubesat-astrocast_9k6", "43798", Bytes),
     ("cubesat-at03", "PEGASUS", Bytes),
     ("cubesat-ca03_9k6", "CA03", Bytes),
     ("cubesat-dora", "DORA", Bytes),
+    ("cubesat-eseo", "43792", Bytes),
+    ("cubesat-geoscan", "53385", Bytes),
     ("cubesat-iq-pegasus", "42784", AtLeast(1)),
     ("cubesat-iq-strand1", "39090", AtLeast(1)),
     ("cubesat-iq-swampsat2", "45115", AtLeast(1)),
     ("cubesat-lucky_7", "lucky-7", Bytes),
+    ("cubesat-ops_sat", "44878", Bytes),
     ("cubesat-quetzal1-grsat", "45598", AnyCheck),
     ("cubesat-rhw", "RHW", Bytes),
     ("cubesat-sat_3cat_1", "43728", Bytes),
+    ("cubesat-silversat", "SilverSat", Bytes),
     ("cubesat-us01-grsat", "us01", AnyCheck),
 ];
 

@@ -58,6 +58,11 @@ pub enum FrameCheck {
         /// Symbols corrected.
         corrected: usize,
     },
+    /// Reed–Solomon succeeded and a CRC-32 inside the decoded data matched.
+    ReedSolomonCrc32 {
+        /// Symbols corrected.
+        corrected: usize,
+    },
 }
 
 /// A frame that passed its check.

@@ -2,6 +2,7 @@
 
 pub mod fsk_decoder;
 pub mod fsk_demod;
+pub mod fsk_framed;
 pub mod psk_demod;
 
 pub use psk_demod::{PskDemod, PskDemodConfig, PskDemodStatus};

@@ -8,6 +8,7 @@
 //! * [`CcsdsDecoder`]: soft symbols in, Reed–Solomon-checked CADUs out.
 //! * [`CcsdsEncoder`]: the transmit side, for tests and synthesis.
 
+pub mod aausat4;
 pub mod ambiguity;
 pub mod asm_correlator;
 pub mod asm_sync;
@@ -20,13 +21,18 @@ pub mod ccsds_encoder;
 pub mod ccsds_rs_frame;
 pub mod ccsds_soft;
 pub mod crc;
+pub mod eseo;
 pub mod g3ruh;
+pub mod geoscan;
 pub mod golay;
 pub mod hdlc;
+pub mod il2p;
 pub mod kiss;
 pub mod openlst;
+pub mod ops_sat;
 pub mod pn9;
 pub mod shortened_rs;
+pub mod soft_sync;
 pub mod sync_frames;
 pub mod syncword;
 pub mod syncword_frame;

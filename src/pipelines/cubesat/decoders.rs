@@ -85,6 +85,11 @@ pub fn build(t: &Transmitter, rate_hz: f64) -> Option<Result<Box<dyn Decoder>, S
         Framing::Tt64 => Some(FskFraming::Tt64),
         _ => None,
     };
+    if fsk_family {
+        if let Some(d) = super::framed::FskFramed::build(&t.framing, rate_hz, baud) {
+            return Some(d.map(|d| Box::new(d) as Box<dyn Decoder>));
+        }
+    }
     match (fsk_family, fsk_framing) {
         (true, Some(framing)) => Some(
             FskDecoder::new(FskDecoderConfig {

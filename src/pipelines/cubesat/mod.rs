@@ -14,6 +14,7 @@ use crate::satellites::Satellite;
 use crate::status::StageStatus;
 use chrono::{DateTime, Utc};
 pub mod decoders;
+mod framed;
 pub mod soft_fsk;
 
 use decoders::{Decoder, Input, Samples};
@@ -269,6 +270,7 @@ impl CubesatStage {
             }
             FrameCheck::ReedSolomon { corrected } => ("reed_solomon", Some(corrected)),
             FrameCheck::ReedSolomonCrc16 { corrected } => ("reed_solomon+crc16", Some(corrected)),
+            FrameCheck::ReedSolomonCrc32 { corrected } => ("reed_solomon+crc32", Some(corrected)),
         };
         let rec = FrameRecord {
             time: time.clone(),
