@@ -174,7 +174,7 @@ impl Eseo {
         }
         scramble(&mut bits);
         let mut stuffed = stuff(&bits);
-        while stuffed.len() % 8 != 0 {
+        while !stuffed.len().is_multiple_of(8) {
             stuffed.push(0);
         }
         let msg = bits_to_bytes_msb(&stuffed);
