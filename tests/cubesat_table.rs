@@ -33,12 +33,14 @@ const TABLE: &[(&str, &str, Want)] = &[
     ("cubesat-iq-pegasus", "42784", AtLeast(1)),
     ("cubesat-iq-strand1", "39090", AtLeast(1)),
     ("cubesat-iq-swampsat2", "45115", AtLeast(1)),
+    ("cubesat-ks_1q-grsat", "41847", AnyCheck),
     ("cubesat-lucky_7", "lucky-7", Bytes),
     ("cubesat-ops_sat", "44878", Bytes),
     ("cubesat-quetzal1-grsat", "45598", AnyCheck),
     ("cubesat-rhw", "RHW", Bytes),
     ("cubesat-sat_3cat_1", "43728", Bytes),
     ("cubesat-silversat", "SilverSat", Bytes),
+    ("cubesat-trisat", "TRISAT", Bytes),
     ("cubesat-us01-grsat", "us01", AnyCheck),
 ];
 

@@ -4,6 +4,12 @@
 //! [`SoftDeframer`] interface. Frames whose Reed–Solomon check passes come out as their
 //! data part (223 bytes, fewer when the code is shortened), as jradio and gr-satellites
 //! return them.
+//!
+//! Some transmitters send each pair as (C2, C1) instead of (C1, C2) (TRISAT: its encoded
+//! marker only appears swapped, which jradio finds among its QPSK-style rotations of
+//! symbol pairs). A BPSK marker search cannot see that, so two more decoders read the
+//! stream with the symbols of each pair swapped, for both pair alignments. A frame is
+//! found by whichever decoder matches the transmitter.
 
 use super::asm_sync::SoftMapping;
 use super::ccsds_decoder::{Cadu, CcsdsDecoder, CcsdsDecoderConfig};
@@ -21,10 +27,44 @@ pub struct CcsdsSoftConfig {
     pub dual_basis: bool,
 }
 
+/// How one decoder reads the symbol stream.
+struct Reader {
+    decoder: CcsdsDecoder,
+    /// Swap the symbols of each pair; pairs start at even (0) or odd (1) positions.
+    swap: Option<u8>,
+    /// A symbol waiting for its partner (swapped readers).
+    held: Option<i8>,
+    /// Symbols seen, to place pair boundaries.
+    seen: u64,
+}
+
+impl Reader {
+    fn feed(&mut self, symbols: &[i8], scratch: &mut Vec<i8>, cadus: &mut Vec<Cadu>) {
+        let Some(phase) = self.swap else {
+            self.decoder.process(symbols, cadus);
+            return;
+        };
+        scratch.clear();
+        for &s in symbols {
+            if self.seen < u64::from(phase) {
+                scratch.push(s);
+            } else if let Some(first) = self.held.take() {
+                scratch.push(s);
+                scratch.push(first);
+            } else {
+                self.held = Some(s);
+            }
+            self.seen += 1;
+        }
+        self.decoder.process(scratch, cadus);
+    }
+}
+
 /// See the module documentation.
 pub struct CcsdsSoft {
-    decoder: CcsdsDecoder,
+    readers: Vec<Reader>,
     symbols: Vec<i8>,
+    scratch: Vec<i8>,
     cadus: Vec<Cadu>,
     frame_symbols: u64,
 }
@@ -46,10 +86,19 @@ impl CcsdsSoft {
             }
         }
         c.deframer.frame_bytes = 255 - fill;
-        let decoder = CcsdsDecoder::new(c).map_err(|e| e.to_string())?;
+        let mut readers = Vec::new();
+        for swap in [None, Some(0), Some(1)] {
+            readers.push(Reader {
+                decoder: CcsdsDecoder::new(c).map_err(|e| e.to_string())?,
+                swap,
+                held: None,
+                seen: 0,
+            });
+        }
         Ok(Self {
-            decoder,
+            readers,
             symbols: Vec::new(),
+            scratch: Vec::new(),
             cadus: Vec::new(),
             // ASM + codeblock, two code symbols per bit.
             frame_symbols: 2 * 8 * (4 + 255 - fill) as u64,
@@ -62,7 +111,9 @@ impl SoftDeframer for CcsdsSoft {
         self.symbols.clear();
         self.symbols.extend(soft.iter().map(|&s| soft_to_i8(s)));
         self.cadus.clear();
-        self.decoder.process(&self.symbols, &mut self.cadus);
+        for r in &mut self.readers {
+            r.feed(&self.symbols, &mut self.scratch, &mut self.cadus);
+        }
         for c in self.cadus.drain(..) {
             if !c.rs_ok {
                 continue;
@@ -80,7 +131,11 @@ impl SoftDeframer for CcsdsSoft {
     }
 
     fn reset(&mut self) {
-        self.decoder.reset();
+        for r in &mut self.readers {
+            r.decoder.reset();
+            r.held = None;
+            r.seen = 0;
+        }
         self.symbols.clear();
         self.cadus.clear();
     }
@@ -103,6 +158,13 @@ mod tests {
         enc.encode_wire_bytes(&[0x55; 200], &mut bits);
         let mut soft: Vec<f32> = vec![0.3; 77];
         soft.extend(bits.iter().map(|&b| if b == 1 { -1.0 } else { 1.0 }));
+        // The same frame again with the symbols of each pair swapped (C2, C1).
+        soft.extend(vec![0.3; 500]);
+        for p in bits.chunks(2) {
+            for &b in p.iter().rev() {
+                soft.push(if b == 1 { 1.0 } else { -1.0 });
+            }
+        }
         let mut d = CcsdsSoft::new(CcsdsSoftConfig {
             data_bytes: 223,
             dual_basis: true,
@@ -112,7 +174,7 @@ mod tests {
         for c in soft.chunks(1000) {
             d.process(c, &mut out);
         }
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].data, data);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|f| f.data == data));
     }
 }
