@@ -410,6 +410,16 @@ impl FskDecoder {
         }
     }
 
+    /// Feeds symbols demodulated elsewhere (a BPSK demodulator, say) straight to the
+    /// deframer, skipping the FSK demodulator: each is a soft value (`> 0` decides line
+    /// bit 1, as from [`FskDemod`]) with the input sample at which it was decided.
+    pub fn process_symbols(&mut self, symbols: &[(f32, u64)], output: &mut Vec<DecodedFrame>) {
+        for &(soft, sample) in symbols {
+            self.sample_index = sample;
+            self.feed_symbol(soft, output);
+        }
+    }
+
     /// Clears all state, as if newly built.
     pub fn reset(&mut self) {
         self.demod.reset();

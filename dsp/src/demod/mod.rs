@@ -1,5 +1,6 @@
 //! Demodulators: complex baseband in, soft symbols out.
 
+pub mod bpsk_demod;
 pub mod fsk_decoder;
 pub mod fsk_demod;
 pub mod fsk_framed;

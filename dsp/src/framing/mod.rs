@@ -10,6 +10,7 @@
 
 pub mod aausat4;
 pub mod ambiguity;
+pub mod ao40;
 pub mod asm_correlator;
 pub mod asm_sync;
 pub mod ax100;

@@ -4,8 +4,11 @@
 //! baseband centred on the transmitter; the stage feeds it what [`Decoder::input`] says.
 //! Adding a framing is one arm in [`build`] and one type implementing [`Decoder`].
 
+use super::ao40_fsk::FskAo40;
+use super::bpsk::{Bpsk, BpskFraming};
 use crate::satellites::{Framing, Modulation, Transmitter};
 use downlink_dsp::demod::fsk_decoder::{DecodedFrame, FskDecoder, FskDecoderConfig, FskFraming};
+use downlink_dsp::framing::ao40::Ao40Format;
 use num_complex::Complex32;
 
 /// What a decoder reads.
@@ -33,6 +36,13 @@ pub trait Decoder: Send {
     fn process(&mut self, samples: Samples<'_>, out: &mut Vec<DecodedFrame>);
     /// The framing's name as written in the frame records.
     fn framing(&self) -> String;
+    /// A baseband decoder that can also demodulate receiver audio (BPSK on an audio
+    /// subcarrier): the stage then feeds it audio recordings too.
+    fn audio_too(&self) -> bool {
+        false
+    }
+    /// End of the recording: appends frames still held back (a partial block).
+    fn flush(&mut self, _out: &mut Vec<DecodedFrame>) {}
 }
 
 /// The FSK family (FSK / GFSK / GMSK) on audio: `FskDecoder`.
@@ -85,6 +95,28 @@ pub fn build(t: &Transmitter, rate_hz: f64) -> Option<Result<Box<dyn Decoder>, S
         Framing::Tt64 => Some(FskFraming::Tt64),
         _ => None,
     };
+    if let Modulation::Bpsk {
+        differential,
+        subcarrier_hz,
+        ..
+    } = t.modulation
+    {
+        let framing = match &t.framing {
+            Framing::Ax25G3ruh => BpskFraming::Ax25(FskFraming::Ax25G3ruh),
+            Framing::Ax25Nrzi => BpskFraming::Ax25(FskFraming::Ax25Nrzi),
+            Framing::Ao40 => BpskFraming::Ao40,
+            _ => return None,
+        };
+        return Some(
+            Bpsk::new(rate_hz, baud, differential, subcarrier_hz, framing)
+                .map(|d| Box::new(d) as Box<dyn Decoder>),
+        );
+    }
+    if fsk_family && matches!(t.framing, Framing::SmogP) {
+        return Some(
+            FskAo40::new(rate_hz, baud, Ao40Format::Short).map(|d| Box::new(d) as Box<dyn Decoder>),
+        );
+    }
     if fsk_family {
         if let Some(d) = super::framed::FskFramed::build(&t.framing, rate_hz, baud) {
             return Some(d.map(|d| Box::new(d) as Box<dyn Decoder>));

@@ -13,6 +13,8 @@ use crate::io::RecordingInfo;
 use crate::satellites::Satellite;
 use crate::status::StageStatus;
 use chrono::{DateTime, Utc};
+pub mod ao40_fsk;
+pub mod bpsk;
 pub mod decoders;
 mod framed;
 pub mod soft_fsk;
@@ -190,7 +192,7 @@ impl CubesatStage {
                 }
                 None => continue,
             };
-            if decoder.input() == Input::Baseband && front.is_none() {
+            if decoder.input() == Input::Baseband && front.is_none() && !decoder.audio_too() {
                 // Needs complex baseband; receiver audio cannot give it.
                 continue;
             }
@@ -353,6 +355,13 @@ impl SampleStage for CubesatStage {
     }
 
     fn finish(mut self: Box<Self>) -> Result<Vec<Product>> {
+        for ch in 0..self.channels.len() {
+            let mut found = Vec::new();
+            self.channels[ch].decoder.flush(&mut found);
+            for f in &found {
+                self.emit(ch, f)?;
+            }
+        }
         let mut products = Vec::new();
         for (path, w, kind) in [
             (self.kiss_path.clone(), &mut self.kiss, "kiss"),
