@@ -189,7 +189,7 @@ impl BpskDemod {
                 "a finite range >= 0 Hz",
             ));
         }
-        if !(config.carrier_hz.abs() < fs_in / 2.0) {
+        if config.carrier_hz.is_nan() || config.carrier_hz.abs() >= fs_in / 2.0 {
             return Err(invalid(
                 "carrier_hz",
                 config.carrier_hz,
