@@ -184,6 +184,7 @@ fn open(port: u16, queue_blocks: usize) -> SoapySource {
     };
     let mut cfg = SoapyConfig::new(&device_args(port), settings);
     cfg.queue_blocks = queue_blocks;
+    cfg.queue_s = 0.0;
     SoapySource::open(&cfg).unwrap()
 }
 
@@ -365,7 +366,8 @@ fn live_decodes_the_same_frames_as_decode_and_records_bit_exact() {
     let samples = Arc::new(samples);
     let fake = fake_red_pitaya_with(Feed {
         rate_hz: 150e3,
-        speed_x: 2.0,
+        // Below the meteor stage's speed with margin for a loaded CI machine.
+        speed_x: 1.5,
         samples: Some(samples.clone()),
         close_first_after: None,
     });
@@ -579,6 +581,7 @@ fn a_slow_consumer_drops_counted_and_reported_while_the_reader_keeps_pace() {
     };
     let mut cfg = SoapyConfig::new(&device_args(fake.port), settings);
     cfg.queue_blocks = 4;
+    cfg.queue_s = 0.0;
     let src = SoapySource::open(&cfg).unwrap();
     let opts = RunOptions {
         chunk_samples: 4096,
@@ -593,9 +596,10 @@ fn a_slow_consumer_drops_counted_and_reported_while_the_reader_keeps_pace() {
     // Two seconds at 200 kS/s sent, a quarter of it processed, the rest dropped.
     assert!(report.elapsed_s >= 1.8, "{}", report.elapsed_s);
     assert!(dropped > sent / 2, "dropped {dropped} of {sent}");
-    // The fake kept its schedule: a reader that stalled would have blocked its writes.
+    // The fake kept its schedule (give or take a loaded machine): a reader that stalled
+    // would have blocked its writes once the socket's small initial window filled.
     assert!(
-        sent as f64 >= 0.9 * 200e3 * report.elapsed_s,
+        sent as f64 >= 0.75 * 200e3 * report.elapsed_s,
         "sent {sent} in {} s",
         report.elapsed_s
     );

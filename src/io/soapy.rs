@@ -26,8 +26,11 @@ pub struct SoapyConfig {
     /// `driver=redpitaya,addr=192.168.1.100,port=1001`.
     pub args: String,
     pub settings: DeviceSettings,
-    /// Blocks of up to `mtu()` samples queued between the reader thread and `read`.
+    /// Blocks of up to `mtu()` samples queued between the reader thread and `read`…
     pub queue_blocks: usize,
+    /// …or more, to hold this many seconds of signal (a device with a small `mtu()`
+    /// otherwise leaves little room for a stage's slow start).
+    pub queue_s: f64,
     /// Reopen a failed device instead of ending the stream.
     pub reconnect: bool,
     /// A device that delivers nothing for this long has failed.
@@ -43,6 +46,7 @@ impl SoapyConfig {
             args: args.to_string(),
             settings,
             queue_blocks: 64,
+            queue_s: 0.5,
             reconnect: false,
             stall: Duration::from_secs(3),
             interrupt: None,
@@ -189,7 +193,9 @@ impl SoapySource {
             problem,
         })?;
         let applied = opened.applied.clone();
-        let (tx, rx) = bounded::<Block>(config.queue_blocks.max(1));
+        let blocks_for_time = (applied.sample_rate_hz * config.queue_s / opened.mtu as f64).ceil();
+        let queue = config.queue_blocks.max(blocks_for_time as usize).max(1);
+        let (tx, rx) = bounded::<Block>(queue);
         let dropped = Arc::new(AtomicU64::new(0));
         let reconnects = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
