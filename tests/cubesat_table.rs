@@ -34,6 +34,7 @@ const TABLE: &[(&str, &str, Want)] = &[
     ("cubesat-dora", "DORA", Bytes),
     ("cubesat-eseo", "43792", Bytes),
     ("cubesat-geoscan", "53385", Bytes),
+    ("cubesat-iq-aausat", "41460", AtLeast(1)),
     ("cubesat-iq-pegasus", "42784", AtLeast(1)),
     ("cubesat-iq-strand1", "39090", AtLeast(1)),
     ("cubesat-iq-swampsat2", "45115", AtLeast(1)),

@@ -81,6 +81,16 @@ pub enum Modulation {
 }
 
 impl Modulation {
+    /// The FSK deviation, when the satellite file states it.
+    pub fn deviation_hz(&self) -> Option<f64> {
+        match self {
+            Modulation::Fsk { deviation_hz, .. } | Modulation::Gfsk { deviation_hz, .. } => {
+                *deviation_hz
+            }
+            _ => None,
+        }
+    }
+
     pub fn baud(&self) -> Option<f64> {
         match self {
             Modulation::Fsk { baud, .. }

@@ -22,6 +22,8 @@ pub mod soft_fsk;
 use decoders::{Decoder, Input, Samples};
 use downlink_dsp::demod::fsk_decoder::{DecodedFrame, FrameCheck};
 use downlink_dsp::filter::channelizer::{Channelizer, ChannelizerConfig};
+use downlink_dsp::filter::design::lowpass_taps;
+use downlink_dsp::filter::fir_filter::FirFilter;
 use downlink_dsp::framing::kiss::Kiss;
 use num_complex::Complex32;
 use std::fs::File;
@@ -49,17 +51,33 @@ struct Channel {
 const FRONT_AUDIO_HZ: f64 = 48_000.0;
 /// Frequency uncertainty left after the Doppler correction (LO error, TLE age), Hz.
 const FRONT_MARGIN_HZ: f64 = 4_000.0;
+/// Transition width of the lowpass applied when the transmitter's deviation is known,
+/// Hz. Its cutoff is Carson's half-width (deviation + baud/2): a channel just wide enough
+/// for the signal keeps the discriminator above its threshold on weak passes (AAUSAT-4's
+/// 2k4 GFSK in `cubesat-iq-aausat` decodes through it, and not with the cutoff 500 Hz
+/// higher).
+const FRONT_NARROW_TRANSITION_HZ: f64 = 1_000.0;
 
 /// Channel filter and FM discriminator for one transmitter in an I/Q recording.
 struct IqFront {
     channelizer: Channelizer,
+    /// With a known deviation: a sharp lowpass to the signal's band at the output rate
+    /// (the channelizer's transition band runs from the kept band up to where aliases
+    /// start, so without it the discriminator sees noise up to the output Nyquist).
+    narrow: Option<FirFilter>,
+    narrowed: Vec<Complex32>,
     baseband: Vec<Complex32>,
     audio: Vec<f32>,
     last: Complex32,
 }
 
 impl IqFront {
-    fn new(info: &RecordingInfo, freq_hz: f64, baud: f64) -> Result<Self> {
+    fn new(
+        info: &RecordingInfo,
+        freq_hz: f64,
+        baud: f64,
+        deviation_hz: Option<f64>,
+    ) -> Result<Self> {
         let centre = info.center_freq_hz.ok_or_else(|| {
             Error::Usage(format!(
                 "{}: the centre frequency is unknown, so the transmitter cannot be found in                  the I/Q: pass --freq",
@@ -93,8 +111,25 @@ impl IqFront {
             bandwidth_hz,
         })
         .map_err(|e| Error::Usage(e.to_string()))?;
+        let narrow = match deviation_hz {
+            Some(dev) => {
+                let rate = channelizer.actual_output_rate_hz();
+                let cutoff_hz = dev + baud / 2.0;
+                let transition_hz = FRONT_NARROW_TRANSITION_HZ;
+                if cutoff_hz + transition_hz / 2.0 < bandwidth_hz / 2.0 {
+                    let taps = lowpass_taps(cutoff_hz / rate, transition_hz / rate, 60.0)
+                        .map_err(|e| Error::Usage(e.to_string()))?;
+                    Some(FirFilter::new(&taps).map_err(|e| Error::Usage(e.to_string()))?)
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
         Ok(IqFront {
             channelizer,
+            narrow,
+            narrowed: Vec::new(),
             baseband: Vec::new(),
             audio: Vec::new(),
             last: Complex32::new(0.0, 0.0),
@@ -106,6 +141,11 @@ impl IqFront {
     fn process(&mut self, iq: &[Complex32], input: Input) {
         self.baseband.clear();
         self.channelizer.process(iq, &mut self.baseband);
+        if let Some(f) = self.narrow.as_mut() {
+            self.narrowed.clear();
+            f.process(&self.baseband, &mut self.narrowed);
+            std::mem::swap(&mut self.baseband, &mut self.narrowed);
+        }
         self.audio.clear();
         if input == Input::Baseband {
             return;
@@ -178,7 +218,12 @@ impl CubesatStage {
             }
             let baud = t.modulation.baud().unwrap_or(0.0);
             let front = if info.format.is_complex() {
-                Some(IqFront::new(info, t.frequency_hz, baud)?)
+                Some(IqFront::new(
+                    info,
+                    t.frequency_hz,
+                    baud,
+                    t.modulation.deviation_hz(),
+                )?)
             } else {
                 None
             };
