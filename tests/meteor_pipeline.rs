@@ -41,6 +41,12 @@ fn baseband_meteor_wav_decodes_more_than_the_peers_with_defaults() {
     eprintln!("meteor.wav: {ok} RS-valid CADUs, carrier {carrier:+.0} Hz");
     assert!(ok >= 71.0, "{ok} RS-valid CADUs");
     assert!((carrier - 3700.0).abs() < 500.0, "carrier {carrier}");
+    // SNR 6 dB and 22 CADUs needing RS: the channel makes errors that the Viterbi
+    // decoder's re-encoding finds (3.7e-2 measured); the final status reports their
+    // mean over the RS-valid CADUs (the decoder's own figure reads 0 once flushed).
+    let ber = stage_value(&v, "viterbi_ber");
+    eprintln!("meteor.wav: Viterbi BER {ber:.2e}");
+    assert!((1e-3..0.1).contains(&ber), "Viterbi BER {ber}");
     let kinds: Vec<&str> = v["products"]
         .as_array()
         .unwrap()
@@ -82,6 +88,9 @@ fn soft_hard_cadu_and_vcdu_levels() {
 
     let (v, _) = decode(&dir.join("lrpt-m22-hard-72k/meteormn22_72k.hard"), &[]);
     assert_eq!(meteor(&v, "cadus_rs_ok"), 8);
+    // 7.5e-3 measured.
+    let hard_ber = v["meteor"]["viterbi_ber"].as_f64().unwrap();
+    assert!((1e-3..0.05).contains(&hard_ber), "Viterbi BER {hard_ber}");
     assert_eq!(v["meteor"]["mode"], "72k differential");
 
     // Peers: SatDump 14, meteor_decode 6.
@@ -104,6 +113,8 @@ fn soft_hard_cadu_and_vcdu_levels() {
         "{lines:?}"
     );
     assert!(out.path().join("meteorDuplicates.rgb221.png").is_file());
+    // VCDUs skip the Viterbi decoder: nothing to estimate.
+    assert_eq!(v["meteor"]["viterbi_ber"].as_f64(), Some(0.0));
 
     // One FY-3G idle CADU: its Reed–Solomon check fails in every layout (see the dsp
     // tests), so nothing counts.

@@ -78,7 +78,13 @@ pub struct MeteorSummary {
     pub cadus_rs_ok: u64,
     pub cadus_rs_corrected: u64,
     pub cadus_rs_failed: u64,
+    /// Mean Viterbi BER estimate (channel bit errors found by re-encoding) over the
+    /// RS-valid CADUs decoded from soft symbols; 0 when the input had no Viterbi stage.
     pub viterbi_ber: f64,
+    #[serde(skip)]
+    viterbi_ber_sum: f64,
+    #[serde(skip)]
+    viterbi_ber_cadus: u64,
     /// Soft symbol (bit) index of the first RS-valid CADU.
     pub first_frame_symbol: Option<u64>,
     pub packets: ReassemblyStats,
@@ -239,6 +245,12 @@ impl MeteorBackend {
         if cadu.rs_corrected > 0 {
             self.summary.cadus_rs_corrected += 1;
         }
+        // The decoder's own BER reads 0 once it is flushed (no longer locked), so the
+        // summary keeps the per-CADU estimates.
+        self.summary.viterbi_ber_sum += f64::from(cadu.viterbi_ber);
+        self.summary.viterbi_ber_cadus += 1;
+        self.summary.viterbi_ber =
+            self.summary.viterbi_ber_sum / self.summary.viterbi_ber_cadus as f64;
         self.summary
             .first_frame_symbol
             .get_or_insert(cadu.symbol_index);
@@ -354,10 +366,6 @@ impl MeteorBackend {
         self.packets.clear();
         self.reassembler.finish(&mut self.packets);
         self.image.process(&self.packets);
-        if let Some((s, c)) = self.chosen {
-            self.summary.viterbi_ber =
-                self.streams[s].candidates[c].decoder.stats().viterbi_ber as f64;
-        }
         self.summary.packets = self.reassembler.stats().clone();
         for apid in self.image.channels() {
             let lines = self.image.height(&[apid]);
@@ -598,9 +606,13 @@ impl SampleStage for MeteorStage {
         if let Some(at) = d.locked_since_symbol {
             s = s.with("lock_symbol", at as f64);
         }
-        if let Some(stats) = self.backend.decoder_stats() {
-            s = s.with("viterbi_ber", stats.viterbi_ber as f64);
-        }
+        // While the decoder is locked its recent estimate; otherwise (before sync,
+        // after a loss, after the end) the mean over the RS-valid CADUs so far.
+        let ber = match self.backend.decoder_stats() {
+            Some(stats) if stats.locked => stats.viterbi_ber as f64,
+            _ => sum.viterbi_ber,
+        };
+        s = s.with("viterbi_ber", ber);
         if let Some(mode) = &sum.mode {
             s = s.with_text("mode", mode);
         }

@@ -2,20 +2,24 @@
 
 use num_complex::Complex32;
 
+use crate::filter::design::lowpass_taps;
 use crate::filter::design::{invalid, rrc_taps, DesignError};
-use crate::filter::{FirFilter, Resampler, ResamplerConfig};
+use crate::filter::{FirDecimator, FirFilter, Resampler, ResamplerConfig};
 use crate::nco::Nco;
 use crate::sync::{
     Agc, AgcConfig, CarrierSearch, CarrierSearchConfig, Costas, CostasConfig, PskModulation,
     SymbolSync, SymbolSyncConfig,
 };
 
-/// Samples per symbol the loops run at when the input's rate is outside
-/// [`NATIVE_SPS`]: enough for the cubic interpolator to be accurate across a
-/// roll-off of up to 1 (signal ≤ 0.25 cycles/sample).
+/// Samples per symbol the loops run at when the input has fewer than
+/// [`NATIVE_SPS`] (it is resampled up): enough for the cubic interpolator to be
+/// accurate across a roll-off of up to 1 (signal ≤ 0.25 cycles/sample).
 const INTERNAL_SPS: f64 = 4.0;
 
 /// Input rates giving this many samples per symbol are used as they are.
+/// Faster inputs are decimated by the integer factor that lands closest above
+/// the range's start: a plain FIR decimator costs a fraction of an
+/// arbitrary-ratio resampler, and every loop after it runs at fewer samples.
 const NATIVE_SPS: std::ops::RangeInclusive<f64> = 3.5..=8.0;
 
 /// Processing block, in symbols. The carrier frequency is handed from the
@@ -48,6 +52,13 @@ pub const SOFT_AMPLITUDE: f64 = 64.0;
 /// Resampler stopband: images and aliases 60 dB down sit far below the noise
 /// of any signal this demodulates.
 const RESAMPLER_STOPBAND_DB: f64 = 60.0;
+
+/// What brings the input to the rate the loops run at.
+enum Front {
+    Native,
+    Resample(Resampler),
+    Decimate(FirDecimator),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PskDemodConfig {
@@ -157,7 +168,7 @@ pub struct PskDemodStatus {
 /// input.
 pub struct PskDemod {
     config: PskDemodConfig,
-    resampler: Option<Resampler>,
+    front: Front,
     fs: f64,
     sps: f64,
     block: usize,
@@ -220,19 +231,32 @@ impl PskDemod {
             ));
         }
         let sps_in = fs_in / rs;
-        let (resampler, fs) = if NATIVE_SPS.contains(&sps_in) {
-            (None, fs_in)
+        let wanted_hz = rs * (1.0 + alpha) / 2.0 + config.carrier_search_hz;
+        let (front, fs) = if NATIVE_SPS.contains(&sps_in) {
+            (Front::Native, fs_in)
+        } else if sps_in > *NATIVE_SPS.end() {
+            // floor(sps_in / 3.5) ≥ 2 here, and leaves 3.5 ≤ sps < 7.
+            let decimation = (sps_in / NATIVE_SPS.start()).floor() as usize;
+            let fs = fs_in / decimation as f64;
+            // Flat over the signal and the search range; stopband from the lowest
+            // frequency that folds into that band after decimation.
+            let pass = wanted_hz.min(0.45 * fs);
+            let taps = lowpass_taps(
+                0.5 * fs / fs_in,
+                (fs - 2.0 * pass) / fs_in,
+                RESAMPLER_STOPBAND_DB,
+            )?;
+            (Front::Decimate(FirDecimator::new(&taps, decimation)?), fs)
         } else {
             let fs = INTERNAL_SPS * rs;
-            let wanted = rs * (1.0 + alpha) / 2.0 + config.carrier_search_hz;
-            let pass = wanted.min(0.45 * fs_in.min(fs));
+            let pass = wanted_hz.min(0.45 * fs_in.min(fs));
             let r = Resampler::new(ResamplerConfig {
                 input_rate_hz: fs_in,
                 output_rate_hz: fs,
                 passband_hz: pass,
                 stopband_db: RESAMPLER_STOPBAND_DB,
             })?;
-            (Some(r), fs)
+            (Front::Resample(r), fs)
         };
         let sps = fs / rs;
         let search = CarrierSearch::new(CarrierSearchConfig {
@@ -249,7 +273,7 @@ impl PskDemod {
         let rrc = FirFilter::new(&rrc_taps(sps, alpha, span)?)?;
         let mut demod = PskDemod {
             config,
-            resampler,
+            front,
             fs,
             sps,
             block: (BLOCK_SYMBOLS * sps).round() as usize,
@@ -317,8 +341,10 @@ impl PskDemod {
 
     /// Back to the state just after `new`.
     pub fn reset(&mut self) {
-        if let Some(r) = &mut self.resampler {
-            r.reset();
+        match &mut self.front {
+            Front::Native => {}
+            Front::Resample(r) => r.reset(),
+            Front::Decimate(d) => d.reset(),
         }
         self.acquired = false;
         self.search.forget();
@@ -341,9 +367,10 @@ impl PskDemod {
 
     /// Consumes all of `input`, appending soft symbols as they are ready.
     pub fn process(&mut self, input: &[Complex32], output: &mut Vec<i8>) {
-        match &mut self.resampler {
-            Some(r) => r.process(input, &mut self.pending),
-            None => self.pending.extend_from_slice(input),
+        match &mut self.front {
+            Front::Native => self.pending.extend_from_slice(input),
+            Front::Resample(r) => r.process(input, &mut self.pending),
+            Front::Decimate(d) => d.process(input, &mut self.pending),
         }
         self.drain(output, false);
     }
@@ -411,14 +438,20 @@ impl PskDemod {
         }
     }
 
-    fn remember(&mut self, block: &[Complex32]) {
-        for &x in block {
-            if self.recent.len() < self.search_len {
-                self.recent.push(x);
+    fn remember(&mut self, mut block: &[Complex32]) {
+        while !block.is_empty() {
+            let take = (self.search_len - self.recent_pos).min(block.len());
+            let (now, rest) = block.split_at(take);
+            let end = self.recent_pos + take;
+            if self.recent.len() < end {
+                // Still filling: the ring is written in order from 0.
+                self.recent.truncate(self.recent_pos);
+                self.recent.extend_from_slice(now);
             } else {
-                self.recent[self.recent_pos] = x;
+                self.recent[self.recent_pos..end].copy_from_slice(now);
             }
-            self.recent_pos = (self.recent_pos + 1) % self.search_len;
+            self.recent_pos = end % self.search_len;
+            block = rest;
         }
     }
 
@@ -480,7 +513,12 @@ impl PskDemod {
         let signal = det.signal_power().max(0.1 * det.total_power());
         let amp = (signal / rails).sqrt();
         let scale = if amp > 0.0 { SOFT_AMPLITUDE / amp } else { 0.0 };
-        let q = |v: f32| (v as f64 * scale).round().clamp(-127.0, 127.0) as i8;
+        // Round half away from zero without libm's `round` (a call on baseline
+        // x86-64, once per soft value).
+        let q = |v: f32| {
+            let y = (v as f64 * scale).clamp(-127.0, 127.0);
+            (y + 0.5f64.copysign(y)) as i8
+        };
         output.push(q(symbol.re));
         if !bpsk {
             output.push(q(symbol.im));

@@ -112,13 +112,15 @@ impl FirKernel {
             self.hist
                 .resize(base + chunk.len(), Complex32::new(0.0, 0.0));
             fill(chunk, &mut self.hist[base..]);
-            let mut j = self.skip;
-            while j < chunk.len() {
-                // Window for input `base + j` is hist[j ..= j + keep].
-                let window = &self.hist[j..j + self.padded_len];
-                output.push(dot(&self.taps_dup, as_f32(window)));
-                j += m;
-            }
+            let j = outputs(
+                &self.taps_dup,
+                &self.hist,
+                self.padded_len,
+                self.skip,
+                chunk.len(),
+                m,
+                output,
+            );
             self.skip = j - chunk.len();
             let len = self.hist.len();
             self.hist.copy_within(len - keep.., 0);
@@ -135,9 +137,66 @@ fn as_f32(x: &[Complex32]) -> &[f32] {
     unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len() * 2) }
 }
 
+/// Appends the outputs for window starts `j, j + m, …` below `end` (window for
+/// input `base + j` is `hist[j ..= j + padded_len - 1]`); returns the first `j`
+/// not done. Runs the AVX2 build of the same code where the CPU has it: AVX2
+/// only widens the lanes (no FMA contraction, same summation order), so the
+/// output is bit-identical on every x86-64 CPU.
+fn outputs(
+    taps: &[f32],
+    hist: &[Complex32],
+    padded_len: usize,
+    j: usize,
+    end: usize,
+    m: usize,
+    output: &mut Vec<Complex32>,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { outputs_avx2(taps, hist, padded_len, j, end, m, output) };
+    }
+    outputs_portable(taps, hist, padded_len, j, end, m, output)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn outputs_avx2(
+    taps: &[f32],
+    hist: &[Complex32],
+    padded_len: usize,
+    mut j: usize,
+    end: usize,
+    m: usize,
+    output: &mut Vec<Complex32>,
+) -> usize {
+    while j < end {
+        output.push(super::simd::dot32(taps, as_f32(&hist[j..j + padded_len])));
+        j += m;
+    }
+    j
+}
+
+#[inline(always)]
+fn outputs_portable(
+    taps: &[f32],
+    hist: &[Complex32],
+    padded_len: usize,
+    mut j: usize,
+    end: usize,
+    m: usize,
+    output: &mut Vec<Complex32>,
+) -> usize {
+    while j < end {
+        output.push(dot(taps, as_f32(&hist[j..j + padded_len])));
+        j += m;
+    }
+    j
+}
+
 /// Interleaved dot product: returns (Σ even products, Σ odd products) as a
 /// complex number. `a.len() == b.len()` and a multiple of LANES.
-#[inline]
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> Complex32 {
     debug_assert_eq!(a.len(), b.len());
     let (ac, _) = a.as_chunks::<LANES>();

@@ -9,6 +9,7 @@ pub mod fir_decimator;
 pub mod fir_filter;
 mod kernel;
 pub mod resampler;
+mod simd;
 pub mod window;
 
 #[cfg(test)]

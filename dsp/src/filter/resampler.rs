@@ -186,8 +186,49 @@ impl Resampler {
         let j = self.taps_per_phase;
         self.hist.extend_from_slice(input);
         let last = self.hist_start + self.hist.len() as i64 - 1;
-        let row_len = 2 * j;
         output.reserve(((input.len() as f64 / self.ratio()) as usize).saturating_add(1));
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { self.outputs_avx2(last, output) };
+        } else {
+            self.outputs(last, output);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        self.outputs(last, output);
+        // Keep only what the next output's window can reach.
+        let first_needed = self.t_int - (j as i64 - 1);
+        let drop = (first_needed - self.hist_start).clamp(0, self.hist.len() as i64) as usize;
+        if drop > 0 {
+            self.hist.drain(..drop);
+            self.hist_start += drop as i64;
+        }
+    }
+}
+
+impl Resampler {
+    /// The AVX2 build of [`Resampler::outputs`]: wider lanes, no FMA contraction and
+    /// the same summation order, so bit-identical output on every x86-64 CPU.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn outputs_avx2(&mut self, last: i64, output: &mut Vec<Complex32>) {
+        self.outputs_with(last, output, |a, b| super::simd::dot16(a, b))
+    }
+
+    /// Appends every output whose time is at or before input `last`.
+    fn outputs(&mut self, last: i64, output: &mut Vec<Complex32>) {
+        self.outputs_with(last, output, dot)
+    }
+
+    #[inline(always)]
+    fn outputs_with(
+        &mut self,
+        last: i64,
+        output: &mut Vec<Complex32>,
+        dot: impl Fn(&[f32], &[f32]) -> Complex32,
+    ) {
+        let j = self.taps_per_phase;
+        let row_len = 2 * j;
         while self.t_int <= last {
             let end = (self.t_int - self.hist_start) as usize;
             let window = as_f32(&self.hist[end + 1 - j..=end]);
@@ -203,13 +244,6 @@ impl Resampler {
             self.t_frac = frac;
             self.t_int += self.step_int + carry as i64;
         }
-        // Keep only what the next output's window can reach.
-        let first_needed = self.t_int - (j as i64 - 1);
-        let drop = (first_needed - self.hist_start).clamp(0, self.hist.len() as i64) as usize;
-        if drop > 0 {
-            self.hist.drain(..drop);
-            self.hist_start += drop as i64;
-        }
     }
 }
 
@@ -223,7 +257,7 @@ fn as_f32(x: &[Complex32]) -> &[f32] {
 
 /// Interleaved dot product with 16 independent lanes (SIMD-friendly, and a
 /// fixed summation order so results do not depend on anything but the data).
-#[inline]
+#[inline(always)]
 fn dot(taps: &[f32], x: &[f32]) -> Complex32 {
     const LANES: usize = 2 * STEP;
     let (tc, _) = taps.as_chunks::<LANES>();

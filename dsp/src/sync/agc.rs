@@ -135,7 +135,9 @@ impl Agc {
                 a
             };
             self.power = (self.power + a * (p - self.power)).max(MIN_POWER);
-            *x *= (self.config.target_power / self.power).sqrt() as f32;
+            // Square root in f32 (the gain needs no more precision): the f64 one
+            // per sample was most of the AGC's cost.
+            *x *= ((self.config.target_power / self.power) as f32).sqrt();
         }
     }
 }
