@@ -41,6 +41,7 @@ const TABLE: &[(&str, &str, Want)] = &[
     ("cubesat-ks_1q-grsat", "41847", AnyCheck),
     ("cubesat-lucky_7", "lucky-7", Bytes),
     ("cubesat-ops_sat", "44878", Bytes),
+    ("cubesat-orbicraft-z", "47960", Bytes),
     ("cubesat-quetzal1-grsat", "45598", AnyCheck),
     ("cubesat-rhw", "RHW", Bytes),
     ("cubesat-sat_3cat_1", "43728", Bytes),

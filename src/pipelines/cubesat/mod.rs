@@ -78,20 +78,23 @@ impl IqFront {
         baud: f64,
         deviation_hz: Option<f64>,
     ) -> Result<Self> {
-        let centre = info.center_freq_hz.ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: the centre frequency is unknown, so the transmitter cannot be found in                  the I/Q: pass --freq",
-                info.path
-            ))
-        })?;
-        // The mean Doppler over the recording: it changes by a few hundred Hz at most
-        // over a capture of seconds, well inside the channel's margin.
-        let doppler_hz = crate::doppler::recording_doppler_curve(info, freq_hz, 0.5)
-            .ok()
-            .filter(|c| !c.is_empty())
-            .map_or(0.0, |c| {
-                c.iter().map(|p| p.doppler_hz).sum::<f64>() / c.len() as f64
-            });
+        // A complex recording that does not say its centre frequency (a 2-channel I/Q
+        // WAV, L = I and R = Q) is taken as centred on the transmitter, without Doppler:
+        // such files are cut around the signal already.
+        let (centre, doppler_hz) = match info.center_freq_hz {
+            // The mean Doppler over the recording: it changes by a few hundred Hz at
+            // most over a capture of seconds, well inside the channel's margin.
+            Some(centre) => (
+                centre,
+                crate::doppler::recording_doppler_curve(info, freq_hz, 0.5)
+                    .ok()
+                    .filter(|c| !c.is_empty())
+                    .map_or(0.0, |c| {
+                        c.iter().map(|p| p.doppler_hz).sum::<f64>() / c.len() as f64
+                    }),
+            ),
+            None => (freq_hz, 0.0),
+        };
         let offset_hz = freq_hz - centre + doppler_hz;
         let rate = info.sample_rate_hz;
         let out_rate = FRONT_AUDIO_HZ.min(rate);
