@@ -735,7 +735,10 @@ fn decode(a: DecodeArgs) -> Result<bool> {
     if a.tui {
         return decode_tui(&a, source, stage, pipeline.name, switch);
     }
-    let running = chain::start(source, stage, run_options(&a.run), StatusBoard::new());
+    let mut opts = run_options(&a.run);
+    // A device that fails keeps what it delivered, as in `live`.
+    opts.keep_products_on_input_error = meta.container == io::Container::Device;
+    let running = chain::start(source, stage, opts, StatusBoard::new());
     let report = watch(
         running,
         front_end(&a.run),
@@ -750,6 +753,11 @@ fn decode(a: DecodeArgs) -> Result<bool> {
                 print_meteor_status(st);
             }
         }
+    }
+    if let Some(problem) = &report.input_error {
+        return Err(Error::DeviceLost(format!(
+            "{problem} (products written up to the failure)"
+        )));
     }
     Ok(report.interrupted)
 }

@@ -500,6 +500,32 @@ fn a_server_that_closes_mid_stream_ends_live_with_complete_products() {
     assert!(got.iter().enumerate().all(|(i, s)| *s == pattern(i as u64)));
 }
 
+/// `decode soapy:ARGS` treats a failing device the same way: products kept, exit 3.
+#[test]
+fn decode_from_a_device_that_fails_keeps_its_products() {
+    let fake = fake_red_pitaya_with(Feed {
+        close_first_after: Some(50 * 1024),
+        ..Feed::pattern(100e3)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_downlink(&strings(&[
+        "decode",
+        "-p",
+        "waterfall",
+        "--rate",
+        "100k",
+        "--freq",
+        "14.1M",
+        &format!("soapy:{}", device_args(fake.port)),
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]));
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("the device stopped sending"), "{err}");
+    only_file(dir.path(), ".waterfall.png");
+}
+
 /// `--reconnect`: the same failure reopens the device and the run goes on to the end.
 #[test]
 fn reconnect_resumes_after_the_server_drops_the_stream() {
