@@ -129,8 +129,9 @@ impl Modulation {
 }
 
 /// Link-layer framing. The first six mirror `FskFraming` (decodable by `FskDecoder`);
-/// the rest name what the satellite sends so that the file is complete, and are not
-/// decoded yet ([`Framing::fsk_framing`] returns `None`).
+/// the rest name what the satellite sends so that the file is complete
+/// ([`Framing::fsk_framing`] returns `None`); `decoders::build` says which of them have a
+/// decoder (DIY-1, S-NET, U482C, Fox, MRC-100, NuSat so far).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Framing {
@@ -204,6 +205,8 @@ pub enum Framing {
     Diy1,
     /// MRC-100 (RA-coded).
     Mrc100,
+    /// NuSat / Aleph-1 (sync 0x01E5AACC, RS(64,60), whitening, CRC-8).
+    Nusat,
     /// AMSAT Fox: 8b10b, `high_speed` for the 9k6 frames, else the 200 bd DUV stream.
     Fox {
         #[serde(default)]

@@ -63,6 +63,14 @@ pub enum FrameCheck {
         /// Symbols corrected.
         corrected: usize,
     },
+    /// A framing's own check passed (e.g. S-NET's BCH + CRC-13/CRC-5), named as the
+    /// frame records write it; `corrected` counts bits or symbols its FEC repaired.
+    Named {
+        /// Check name, e.g. "bch+crc13".
+        name: &'static str,
+        /// Bits or symbols corrected, when the framing has FEC.
+        corrected: Option<usize>,
+    },
 }
 
 /// A frame that passed its check.

@@ -1,9 +1,11 @@
 //! Demodulators: complex baseband in, soft symbols out.
 
+pub mod afsk;
 pub mod bpsk_demod;
 pub mod fsk_decoder;
 pub mod fsk_demod;
 pub mod fsk_framed;
 pub mod psk_demod;
+pub mod symbol_decoder;
 
 pub use psk_demod::{PskDemod, PskDemodConfig, PskDemodStatus};

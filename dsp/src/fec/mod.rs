@@ -10,8 +10,10 @@
 //!   the convention of jradio's `HardToSoft` (bit 1 → +127) and of meteor `.s` files up
 //!   to the QPSK phase ambiguity, which the frame synchroniser resolves anyway.
 
+pub mod bch15;
 pub mod conv_encoder;
 pub mod nrz_m;
+pub mod ra;
 pub mod randomizer;
 pub mod reed_solomon;
 pub mod viterbi;

@@ -76,6 +76,9 @@ pub fn supported(t: &Transmitter) -> bool {
 /// of the I/Q front end), or None when the pair is not supported; Some(Err) when it is
 /// but the parameters are not usable (the message names the problem).
 pub fn build(t: &Transmitter, rate_hz: f64) -> Option<Result<Box<dyn Decoder>, String>> {
+    if let Some(d) = super::symbols::build(t, rate_hz) {
+        return Some(d);
+    }
     let fsk_family = matches!(
         t.modulation,
         Modulation::Fsk { .. } | Modulation::Gfsk { .. } | Modulation::Gmsk { .. }

@@ -18,6 +18,7 @@ pub mod bpsk;
 pub mod decoders;
 mod framed;
 pub mod soft_fsk;
+mod symbols;
 
 use decoders::{Decoder, Input, Samples};
 use downlink_dsp::demod::fsk_decoder::{DecodedFrame, FrameCheck};
@@ -97,7 +98,8 @@ impl IqFront {
         };
         let offset_hz = freq_hz - centre + doppler_hz;
         let rate = info.sample_rate_hz;
-        let out_rate = FRONT_AUDIO_HZ.min(rate);
+        // Fast links (NuSat: 40 kBd) need more than the usual audio rate.
+        let out_rate = FRONT_AUDIO_HZ.max(4.0 * baud).min(rate);
         let bandwidth_hz = (2.0 * (baud + 3_000.0) + FRONT_MARGIN_HZ).min(0.9 * out_rate);
         if offset_hz.abs() + bandwidth_hz / 2.0 > rate / 2.0 {
             return Err(Error::Usage(format!(
@@ -173,7 +175,8 @@ pub struct FrameRecord {
     pub framing: String,
     /// Frame bytes as lower-case hex (see `DecodedFrame::data` for what they hold).
     pub frame: String,
-    /// "crc16", "reed_solomon" or "reed_solomon+crc16".
+    /// "crc16", "reed_solomon", "reed_solomon+crc16", or a framing's own check
+    /// (e.g. "bch+crc13+crc5", "ra+crc16", "reed_solomon+crc8").
     pub check: String,
     /// Always true: only frames whose check passed are emitted.
     pub check_passed: bool,
@@ -321,6 +324,7 @@ impl CubesatStage {
             FrameCheck::ReedSolomon { corrected } => ("reed_solomon", Some(corrected)),
             FrameCheck::ReedSolomonCrc16 { corrected } => ("reed_solomon+crc16", Some(corrected)),
             FrameCheck::ReedSolomonCrc32 { corrected } => ("reed_solomon+crc32", Some(corrected)),
+            FrameCheck::Named { name, corrected } => (name, corrected),
         };
         let rec = FrameRecord {
             time: time.clone(),
