@@ -77,7 +77,7 @@ impl RaCode {
     /// The code for messages of `message_bytes` bytes (even, 8..=4096).
     pub fn new(message_bytes: usize) -> Result<Self, String> {
         let k = message_bytes / 2;
-        if message_bytes % 2 != 0 || !(4..=2048).contains(&k) {
+        if !message_bytes.is_multiple_of(2) || !(4..=2048).contains(&k) {
             return Err(format!(
                 "RA message of {message_bytes} bytes: must be even and 8..=4096"
             ));
@@ -124,7 +124,7 @@ impl RaCode {
                 if (index + 1) % p == 0 {
                     words.push(state);
                 }
-                if index + 1 == self.k && self.k % p != 0 {
+                if index + 1 == self.k && !self.k.is_multiple_of(p) {
                     words.push(state);
                 }
                 state = state.rotate_right(1);
@@ -195,7 +195,7 @@ impl RaCode {
             }
             acc.rotate_left(1);
         }
-        if k % p != 0 {
+        if !k.is_multiple_of(p) {
             // The final state, sent unrotated: bit b of the (rotated) accumulator is bit
             // b+1 of that word. Counted twice, as jradio does: it closes the chain.
             for (b, a) in acc.iter_mut().enumerate() {
@@ -264,7 +264,7 @@ mod tests {
             assert_eq!(code.decode(&llrs(&cw)).unwrap(), msg);
             let mut noisy = llrs(&cw);
             for i in (0..noisy.len()).step_by(97) {
-                noisy[i] = -0.3 * noisy[i];
+                noisy[i] *= -0.3;
             }
             assert_eq!(code.decode(&noisy).unwrap(), msg, "{bytes} bytes");
         }

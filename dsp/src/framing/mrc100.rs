@@ -16,7 +16,7 @@ const MESSAGE_BYTES: usize = 126;
 const SYNC_MAX_ERRORS: u32 = 4;
 const SYNC_PACKET: u8 = 0xC5;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 struct Candidate {
     soft: Vec<f32>,
     inverted: bool,
@@ -121,15 +121,6 @@ impl SoftDeframer for Mrc100 {
         self.reg = 0;
         self.seen = 0;
         self.candidates.clear();
-    }
-}
-
-impl Default for Candidate {
-    fn default() -> Self {
-        Self {
-            soft: Vec::new(),
-            inverted: false,
-        }
     }
 }
 
