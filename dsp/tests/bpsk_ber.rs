@@ -6,6 +6,8 @@
 //! 1e-4, at theory − 1 dB above it (the noise really is that strong: no result better
 //! than the matched-filter bound).
 
+mod psk_common;
+
 use downlink_dsp::demod::bpsk_demod::{BpskDemod, BpskDemodConfig};
 use downlink_dsp::modulate::gaussian_noise::GaussianNoise;
 use downlink_dsp::modulate::psk_mod::{PskMod, PskModConfig};
@@ -17,24 +19,6 @@ const SPS: usize = 8;
 const BITS: usize = 300_000;
 /// Symbols left out at the start (acquisition).
 const SKIP: usize = 1000;
-
-fn q(x: f64) -> f64 {
-    // Q(x) = ½·erfc(x/√2), erfc by Numerical Recipes' erfcc (relative error < 1.2e-7).
-    let z = x / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.5 * z.abs());
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp();
-    0.5 * if z >= 0.0 { r } else { 2.0 - r }
-}
 
 /// (errors, bits compared) at `ebn0_db`.
 fn run(ebn0_db: f64, seed: u64) -> (usize, usize) {
@@ -95,7 +79,7 @@ fn run(ebn0_db: f64, seed: u64) -> (usize, usize) {
 #[test]
 fn coherent_bpsk_within_1db_of_theory_at_1e_minus_4() {
     let theory_db = 8.40;
-    assert!((q((2.0 * 10f64.powf(theory_db / 10.0)).sqrt()) - 1e-4).abs() < 2e-6);
+    assert!((psk_common::ber_theory(theory_db) - 1e-4).abs() < 2e-6);
     let ber = |(e, n): (usize, usize)| e as f64 / n as f64;
     let above = ber(run(theory_db + 1.0, 1));
     let at = ber(run(theory_db, 2));

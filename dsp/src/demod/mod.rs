@@ -4,7 +4,6 @@ pub mod afsk;
 pub mod bpsk_demod;
 pub mod fsk_decoder;
 pub mod fsk_demod;
-pub mod fsk_framed;
 pub mod psk_demod;
 pub mod symbol_decoder;
 

@@ -156,7 +156,7 @@ fn outputs(
         // SAFETY: the CPU has AVX2 (checked just above).
         return unsafe { outputs_avx2(taps, hist, padded_len, j, end, m, output) };
     }
-    outputs_portable(taps, hist, padded_len, j, end, m, output)
+    outputs_with(taps, hist, padded_len, j, end, m, output, dot)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -165,20 +165,19 @@ fn outputs_avx2(
     taps: &[f32],
     hist: &[Complex32],
     padded_len: usize,
-    mut j: usize,
+    j: usize,
     end: usize,
     m: usize,
     output: &mut Vec<Complex32>,
 ) -> usize {
-    while j < end {
-        output.push(super::simd::dot32(taps, as_f32(&hist[j..j + padded_len])));
-        j += m;
-    }
-    j
+    outputs_with(taps, hist, padded_len, j, end, m, output, |a, b| {
+        super::simd::dot32(a, b)
+    })
 }
 
 #[inline(always)]
-fn outputs_portable(
+#[allow(clippy::too_many_arguments)]
+fn outputs_with(
     taps: &[f32],
     hist: &[Complex32],
     padded_len: usize,
@@ -186,6 +185,7 @@ fn outputs_portable(
     end: usize,
     m: usize,
     output: &mut Vec<Complex32>,
+    dot: impl Fn(&[f32], &[f32]) -> Complex32,
 ) -> usize {
     while j < end {
         output.push(dot(taps, as_f32(&hist[j..j + padded_len])));

@@ -15,79 +15,43 @@ use std::arch::x86_64::*;
 #[target_feature(enable = "avx2")]
 #[inline]
 pub(crate) fn dot32(a: &[f32], b: &[f32]) -> Complex32 {
-    assert_eq!(a.len(), b.len());
-    let n = a.len() / 32 * 32;
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut s0 = _mm256_setzero_ps();
-    let mut s1 = _mm256_setzero_ps();
-    let mut s2 = _mm256_setzero_ps();
-    let mut s3 = _mm256_setzero_ps();
-    let mut i = 0;
-    while i < n {
-        // SAFETY: i + 32 <= n <= len of both slices.
-        unsafe {
-            s0 = _mm256_add_ps(
-                s0,
-                _mm256_mul_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i))),
-            );
-            s1 = _mm256_add_ps(
-                s1,
-                _mm256_mul_ps(
-                    _mm256_loadu_ps(pa.add(i + 8)),
-                    _mm256_loadu_ps(pb.add(i + 8)),
-                ),
-            );
-            s2 = _mm256_add_ps(
-                s2,
-                _mm256_mul_ps(
-                    _mm256_loadu_ps(pa.add(i + 16)),
-                    _mm256_loadu_ps(pb.add(i + 16)),
-                ),
-            );
-            s3 = _mm256_add_ps(
-                s3,
-                _mm256_mul_ps(
-                    _mm256_loadu_ps(pa.add(i + 24)),
-                    _mm256_loadu_ps(pb.add(i + 24)),
-                ),
-            );
-        }
-        i += 32;
-    }
+    let [s0, s1, s2, s3] = accumulate::<4>(a, b);
     // Width 32 → 16: lanes i += i + 16.
-    let s0 = _mm256_add_ps(s0, s2);
-    let s1 = _mm256_add_ps(s1, s3);
-    reduce16(s0, s1)
+    reduce16(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3))
 }
 
 /// `LANES = 16`: two 8-lane accumulators. `a.len() == b.len()`, a multiple of 16.
 #[target_feature(enable = "avx2")]
 #[inline]
 pub(crate) fn dot16(a: &[f32], b: &[f32]) -> Complex32 {
+    let [s0, s1] = accumulate::<2>(a, b);
+    reduce16(s0, s1)
+}
+
+/// Lane `i` of the `8 · N` lanes sums `a[k] * b[k]` over every `k ≡ i` (mod `8 · N`).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn accumulate<const N: usize>(a: &[f32], b: &[f32]) -> [__m256; N] {
     assert_eq!(a.len(), b.len());
-    let n = a.len() / 16 * 16;
+    let step = 8 * N;
+    let n = a.len() / step * step;
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut s0 = _mm256_setzero_ps();
-    let mut s1 = _mm256_setzero_ps();
+    let mut acc = [_mm256_setzero_ps(); N];
     let mut i = 0;
     while i < n {
-        // SAFETY: i + 16 <= n <= len of both slices.
-        unsafe {
-            s0 = _mm256_add_ps(
-                s0,
-                _mm256_mul_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i))),
-            );
-            s1 = _mm256_add_ps(
-                s1,
-                _mm256_mul_ps(
-                    _mm256_loadu_ps(pa.add(i + 8)),
-                    _mm256_loadu_ps(pb.add(i + 8)),
-                ),
-            );
+        for (k, s) in acc.iter_mut().enumerate() {
+            // SAFETY: i + 8k + 8 <= i + step <= n <= len of both slices.
+            unsafe {
+                let j = i + 8 * k;
+                *s = _mm256_add_ps(
+                    *s,
+                    _mm256_mul_ps(_mm256_loadu_ps(pa.add(j)), _mm256_loadu_ps(pb.add(j))),
+                );
+            }
         }
-        i += 16;
+        i += step;
     }
-    reduce16(s0, s1)
+    acc
 }
 
 /// Lanes 0–7 in `lo`, 8–15 in `hi`: the pairwise halving down to lanes 0 and 1.

@@ -11,7 +11,7 @@ use super::soft_sync::{SoftHit, SoftSync};
 use super::syncword::{bits_to_bytes_msb, bytes_to_bits_msb};
 use crate::demod::fsk_decoder::FrameCheck;
 use crate::demod::fsk_demod::soft_to_i8;
-use crate::demod::fsk_framed::{SymbolDeframer, SymbolFrame};
+use crate::demod::symbol_decoder::{SoftDeframer, SoftFrame};
 use crate::fec::conv_encoder::{ConvEncoder, ConvEncoderConfig};
 use crate::fec::randomizer::Randomizer;
 use crate::fec::reed_solomon::{ReedSolomon, ReedSolomonConfig, RsBasis};
@@ -125,12 +125,12 @@ impl Aausat4 {
     }
 }
 
-impl SymbolDeframer for Aausat4 {
-    fn push(&mut self, soft: f32, output: &mut Vec<SymbolFrame>) {
+impl SoftDeframer for Aausat4 {
+    fn push(&mut self, soft: f32, output: &mut Vec<SoftFrame>) {
         self.sync.push(soft, &mut self.hits);
         while let Some(hit) = self.hits.pop() {
             if let Some((data, corrected)) = self.check(&hit.symbols) {
-                output.push(SymbolFrame {
+                output.push(SoftFrame {
                     data,
                     check: FrameCheck::ReedSolomon { corrected },
                     inverted: Some(hit.inverted),
@@ -149,16 +149,10 @@ impl SymbolDeframer for Aausat4 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex;
 
     /// The beacon AAUSAT-4 sent in jradio's aausat-4.wav (AAUSAT4Beacon.json).
     const BEACON: &str = "005600b1924827000300005414571f01266e0edbc7fef87f1011a30004003e0238ffa51800113b0343f71a000000000000000000000000000000000000000000000000000000015700000000ffff0000000000000000000000003b00";
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     /// The codeword as received in aausat-4.wav (after Viterbi and de-randomising).
     const RECEIVED: &str = "005600b1924827000300005414571f01266e0edbc7fef87f1011a30004003e0238ffa51800113b0343f71a000000000000000000000000000000000000000000000000000000015700000000ffff0000000000000000000000003b00cf7e504e871488bd5d3fd9f269fdd6a237f07030e1058ce61d3685875ea5f479";
@@ -170,7 +164,7 @@ mod tests {
         assert_eq!(cw[..AAUSAT4_DATA_BYTES], hex(BEACON)[..]);
     }
 
-    fn run(bits: &[u8], invert: bool, flip: &[usize]) -> Vec<SymbolFrame> {
+    fn run(bits: &[u8], invert: bool, flip: &[usize]) -> Vec<SoftFrame> {
         let mut d = Aausat4::new();
         let mut out = Vec::new();
         let pre = [0u8, 1].repeat(16);

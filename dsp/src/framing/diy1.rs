@@ -76,17 +76,11 @@ impl SoftDeframer for Diy1 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex as unhex;
     use crate::framing::syncword::bytes_to_bits_msb;
 
     /// The frame jradio decodes from the DIY-1 recording (its Diy1Beacon.json).
     const GOLDEN: &str = "243500002e243030323935322c30302c30362c31372c3034372c3336362c2d3132342c2d332c2020302c36312c32302a0a0000bb33";
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn run(bytes: &[u8], invert: bool) -> Vec<SoftFrame> {
         let mut bits = Vec::new();

@@ -15,7 +15,7 @@ use super::shortened_rs::{RsParams, ShortenedRs};
 use super::soft_sync::{SoftHit, SoftSync};
 use super::syncword::{bits_to_bytes_msb, bytes_to_bits_msb};
 use crate::demod::fsk_decoder::FrameCheck;
-use crate::demod::fsk_framed::{SymbolDeframer, SymbolFrame};
+use crate::demod::symbol_decoder::{SoftDeframer, SoftFrame};
 
 /// The two flags before a frame.
 pub const ESEO_SYNC: u16 = 0x7E7E;
@@ -195,12 +195,12 @@ impl Eseo {
     }
 }
 
-impl SymbolDeframer for Eseo {
-    fn push(&mut self, soft: f32, output: &mut Vec<SymbolFrame>) {
+impl SoftDeframer for Eseo {
+    fn push(&mut self, soft: f32, output: &mut Vec<SoftFrame>) {
         self.sync.push(soft, &mut self.hits);
         while let Some(hit) = self.hits.pop() {
             if let Some((data, corrected)) = self.check(&hit.bits()) {
-                output.push(SymbolFrame {
+                output.push(SoftFrame {
                     data,
                     check: FrameCheck::ReedSolomonCrc16 { corrected },
                     inverted: Some(hit.inverted),
@@ -218,18 +218,12 @@ impl SymbolDeframer for Eseo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex;
 
     /// The type-1 beacon ESEO sent in jradio's eseo.wav (Eseo.json), without its CRC.
     const BEACON: &str = "8aa68a9e40406092ae6888aa986194fff0037af20f34d0000000000000000000000000000000000000000000000000000b003f00000000000300000000000000ffffbf1101e002c23c0db17fbd50e919bf6a006d006200630065005f006c5f0000000000b30000420c0000b20000420c000050550f0050540f0000000000000000000000000070107000000000";
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    fn run(bits: &[u8], invert: bool) -> Vec<SymbolFrame> {
+    fn run(bits: &[u8], invert: bool) -> Vec<SoftFrame> {
         let mut d = Eseo::new();
         let mut out = Vec::new();
         // Idle ones before, filler after (the receiver collects 257 bytes).

@@ -320,6 +320,7 @@ impl SoftDeframer for Fox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex as unhex;
 
     #[test]
     fn every_byte_round_trips_through_8b10b_and_k28_5_is_not_data() {
@@ -340,13 +341,6 @@ mod tests {
         // Two words of the standard table: D.0 (RD−) and D.3 (RD−).
         assert_eq!(code.decode(0x274), Some(0x00));
         assert_eq!(code.decode(0x31B), Some(0x03));
-    }
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
     }
 
     /// K28.5, then the 8b10b-coded bytes.

@@ -8,7 +8,7 @@ use super::pn9::Pn9;
 use super::soft_sync::{SoftHit, SoftSync};
 use super::syncword::{bits_to_bytes_msb, bytes_to_bits_msb};
 use crate::demod::fsk_decoder::FrameCheck;
-use crate::demod::fsk_framed::{SymbolDeframer, SymbolFrame};
+use crate::demod::symbol_decoder::{SoftDeframer, SoftFrame};
 
 /// The sync word.
 pub const GEOSCAN_SYNC: u32 = 0x930B_51DE;
@@ -94,12 +94,12 @@ impl Geoscan {
     }
 }
 
-impl SymbolDeframer for Geoscan {
-    fn push(&mut self, soft: f32, output: &mut Vec<SymbolFrame>) {
+impl SoftDeframer for Geoscan {
+    fn push(&mut self, soft: f32, output: &mut Vec<SoftFrame>) {
         self.sync.push(soft, &mut self.hits);
         while let Some(hit) = self.hits.pop() {
             if let Some(data) = self.check(&hit.bits()) {
-                output.push(SymbolFrame {
+                output.push(SoftFrame {
                     data,
                     check: FrameCheck::Crc16,
                     inverted: Some(hit.inverted),
@@ -117,16 +117,10 @@ impl SymbolDeframer for Geoscan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex;
 
     /// The beacon GEOSCAN-EDELVEIS sent in jradio's geoscan.wav (GeoscanBeacon.json).
     const BEACON: &str = "0100260420848a82869e9c60a4a66460a6406003f00c00e105bd051b000900589ec709e6eb00fb01000000000000000000000000000000000000000000000000";
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     #[test]
     fn mask_is_the_dn509_sequence() {

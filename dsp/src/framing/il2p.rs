@@ -12,7 +12,7 @@
 use super::shortened_rs::{RsParams, ShortenedRs};
 use super::syncword::{bits_to_bytes_msb, bytes_to_bits_msb};
 use crate::demod::fsk_decoder::FrameCheck;
-use crate::demod::fsk_framed::{SymbolDeframer, SymbolFrame};
+use crate::demod::symbol_decoder::{SoftDeframer, SoftFrame};
 
 /// The sync word.
 pub const IL2P_SYNC: u32 = 0xF1_5E48;
@@ -210,8 +210,8 @@ impl Il2p {
     }
 }
 
-impl SymbolDeframer for Il2p {
-    fn push(&mut self, soft: f32, output: &mut Vec<SymbolFrame>) {
+impl SoftDeframer for Il2p {
+    fn push(&mut self, soft: f32, output: &mut Vec<SoftFrame>) {
         let bit = u8::from(soft > 0.0);
         let mut i = 0;
         while i < self.pending.len() {
@@ -232,7 +232,7 @@ impl SymbolDeframer for Il2p {
                     let (sizes, parity) = payload_blocks(len, max_fec);
                     let encoded: usize = sizes.iter().map(|s| s + parity).sum();
                     if encoded == 0 {
-                        output.push(SymbolFrame {
+                        output.push(SoftFrame {
                             data: h,
                             check: FrameCheck::ReedSolomon { corrected: c },
                             inverted: Some(p.inverted),
@@ -251,7 +251,7 @@ impl SymbolDeframer for Il2p {
                     {
                         let mut data = h;
                         data.extend_from_slice(&payload);
-                        output.push(SymbolFrame {
+                        output.push(SoftFrame {
                             data,
                             check: FrameCheck::ReedSolomon { corrected: hc + pc },
                             inverted: Some(p.inverted),
@@ -291,19 +291,13 @@ impl SymbolDeframer for Il2p {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex;
 
     /// The frame SilverSat sent in jradio's silversat.wav (Silversat.json): descrambled
     /// header, then an SSDV packet.
     const FRAME: &str = "f7f05278e7f777305238e7f7105567deeb796c17000a140f0007003cd5d518d919b67fcda09cd18a5af6123844c528a2940e453113c2a1a270a42b0c924f4c544c4018e334a58630a300f5a6f5a490db12a6862321273800726a3c629cac7695c9c75c0a7e80894b18c9008040c5424f24e724f5a7721720673d69a01e783425602c24b0c687f745988c024f4f534d33031e003b89c75e00a8c8240c638a4039e46451641763839279e95335c8081514018e4e3151370318cd46460668b2617b0ac771cd211452aa339c2824776e75d8";
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    fn run(bits: &[u8], invert: bool) -> Vec<SymbolFrame> {
+    fn run(bits: &[u8], invert: bool) -> Vec<SoftFrame> {
         let mut d = Il2p::new();
         let mut out = Vec::new();
         for &b in [0u8, 1].repeat(12).iter().chain(bits).chain(&[0u8; 16]) {

@@ -127,17 +127,11 @@ impl SoftDeframer for Mrc100 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex as unhex;
     use crate::framing::syncword::bytes_to_bits_msb;
 
     /// The MRC-100 beacon jradio decodes from the recording (its Mrc100Beacon.json).
     const GOLDEN: &str = "1251cc84000000016864001158be64007f2d802fbf2d80ab3f2ea0b10e7f2ea0ab0ebf2ea0b10ec22c3300ff2da0990e022d34007f2d8030bf2d80ad3f2ea0b10e7f2ea0ab0ebf2ea0b10ec22c36003f2d007f2d8030bf2d80aeff2da0990e3f2ea0b60e7f2ea0ab0ebf2ea0b10ec22c38003f2d007f2d28df0577d87f34";
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     #[test]
     fn golden_message_passes_its_crc_and_round_trips_through_the_ra_code() {

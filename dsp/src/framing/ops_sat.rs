@@ -9,7 +9,7 @@
 use super::g3ruh::{G3ruh, Nrzi};
 use super::hdlc::{Hdlc, HdlcConfig, HdlcFrame};
 use crate::demod::fsk_decoder::FrameCheck;
-use crate::demod::fsk_framed::{SymbolDeframer, SymbolFrame};
+use crate::demod::symbol_decoder::{SoftDeframer, SoftFrame};
 use crate::fec::randomizer::Randomizer;
 use crate::fec::reed_solomon::{ReedSolomon, ReedSolomonConfig, RsBasis};
 
@@ -129,15 +129,15 @@ impl OpsSat {
     }
 }
 
-impl SymbolDeframer for OpsSat {
-    fn push(&mut self, soft: f32, output: &mut Vec<SymbolFrame>) {
+impl SoftDeframer for OpsSat {
+    fn push(&mut self, soft: f32, output: &mut Vec<SoftFrame>) {
         let b = self.g3ruh.descramble_bit(u8::from(soft > 0.0));
         self.nrzi_out.clear();
         self.nrzi.decode(&[b], &mut self.nrzi_out);
         self.hdlc.process(&self.nrzi_out, &mut self.frames);
         for f in self.frames.drain(..) {
             if let Some((data, corrected)) = Self::check(&f.data) {
-                output.push(SymbolFrame {
+                output.push(SoftFrame {
                     data,
                     check: FrameCheck::ReedSolomonCrc32 { corrected },
                     inverted: None,
@@ -157,6 +157,7 @@ impl SymbolDeframer for OpsSat {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex;
 
     /// The beacon OPS-SAT sent in jradio's ops_sat.wav (OpsSatBeacon.json): CSP header,
     /// telemetry, CRC-32C.
@@ -166,13 +167,6 @@ mod tests {
         0x88, 0x98, 0x60, 0x8a, 0xa6, 0x82, 0x60, 0x88, 0xa0, 0x60, 0x9e, 0xa0, 0xa6, 0x61, 0x03,
         0xf0,
     ];
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     #[test]
     fn crc32c_check_value_and_the_real_beacon() {
@@ -197,7 +191,7 @@ mod tests {
         );
     }
 
-    fn run(line: &[u8], invert: bool) -> Vec<SymbolFrame> {
+    fn run(line: &[u8], invert: bool) -> Vec<SoftFrame> {
         let mut d = OpsSat::new();
         let mut out = Vec::new();
         for &b in line {

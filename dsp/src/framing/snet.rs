@@ -270,17 +270,11 @@ impl SoftDeframer for Snet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex as unhex;
     use crate::framing::syncword::bytes_to_bits_msb;
 
     /// The S-NET A beacon PDU jradio decodes from the recording (its SnetBeacon.json).
     const GOLDEN_PDU: &str = "f3500700240a2c6612873a444c0963006806b85a2e009d084e4c5c001700140011008b00290d1161e5070007510016004b0516003300000f065f00146f607500ed07b914000e1d00ac09000708005c00fe02250300003e006600000026058b004e0000000d64f8651c5f6303000000000000";
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn put(bits: &mut [u8], from: usize, n: usize, v: u32) {
         for i in 0..n {

@@ -113,17 +113,11 @@ impl SoftDeframer for U482c {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framing::sync_frames::hex as unhex;
     use crate::framing::syncword::bytes_to_bits_msb;
 
     /// The GOMX-1 beacon jradio decodes from the recording (its Gomx1Beacon.json).
     const GOLDEN: &str = "82a78000551b0a1d79023dffe8fff00000ff8eff95ffcbff8fffb000bb003700231219fffefffdff96d5a8034a0350045016cd16bc0000203b000400020092001e00070000005101b60000013400b8fffcfffdfffcfffcfffffffe1c0051002a001c080000000000000000000000000400000000000000000000000000000000000000000000000000000000000000000000000000000000f8007c02fc00000000bf271200c06d5d003e776c00407fa3563f0508f9c3ac292b43321226c2a9a5900342aa000042aa0000c2aa0000222204054d6e04000200";
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     /// Sync word, Golay field and body for `data` with the given flags.
     fn encode(data: &[u8], flags: u16) -> Vec<u8> {

@@ -120,11 +120,6 @@ pub fn build(t: &Transmitter, rate_hz: f64) -> Option<Result<Box<dyn Decoder>, S
             FskAo40::new(rate_hz, baud, Ao40Format::Short).map(|d| Box::new(d) as Box<dyn Decoder>),
         );
     }
-    if fsk_family {
-        if let Some(d) = super::framed::FskFramed::build(&t.framing, rate_hz, baud) {
-            return Some(d.map(|d| Box::new(d) as Box<dyn Decoder>));
-        }
-    }
     match (fsk_family, fsk_framing) {
         (true, Some(framing)) => Some(
             FskDecoder::new(FskDecoderConfig {

@@ -16,7 +16,6 @@ use chrono::{DateTime, Utc};
 pub mod ao40_fsk;
 pub mod bpsk;
 pub mod decoders;
-mod framed;
 pub mod soft_fsk;
 mod symbols;
 

@@ -1,5 +1,6 @@
 //! Decoders for AFSK (data on an audio tone) and for FSK framings with their own
-//! deframer ([`SoftDeframer`]s in `downlink_dsp::framing`): DIY-1, ... AX.25 on AFSK
+//! deframer ([`SoftDeframer`]s in `downlink_dsp::framing`): DIY-1, S-NET, U482C, NuSat,
+//! MRC-100, Fox, GEOSCAN, AAUSAT-4, OPS-SAT, ESEO, IL2P. AX.25 on AFSK
 //! reuses `FskDecoder` behind the tone discriminator, so it keeps the soft-bit repair.
 
 use super::decoders::{Decoder, Input, Samples};
@@ -7,10 +8,15 @@ use crate::satellites::{Framing, Modulation, Transmitter};
 use downlink_dsp::demod::afsk::{AfskDemod, AfskDemodConfig};
 use downlink_dsp::demod::fsk_decoder::{DecodedFrame, FskDecoder, FskDecoderConfig, FskFraming};
 use downlink_dsp::demod::symbol_decoder::{SoftDeframer, SymbolDecoder, SymbolDecoderConfig};
+use downlink_dsp::framing::aausat4::Aausat4;
 use downlink_dsp::framing::diy1::Diy1;
+use downlink_dsp::framing::eseo::Eseo;
 use downlink_dsp::framing::fox::{Fox, FoxMode};
+use downlink_dsp::framing::geoscan::Geoscan;
+use downlink_dsp::framing::il2p::Il2p;
 use downlink_dsp::framing::mrc100::Mrc100;
 use downlink_dsp::framing::nusat::Nusat;
+use downlink_dsp::framing::ops_sat::OpsSat;
 use downlink_dsp::framing::snet::Snet;
 use downlink_dsp::framing::u482c::U482c;
 
@@ -71,6 +77,11 @@ fn deframer(f: &Framing) -> Option<Box<dyn SoftDeframer>> {
         Framing::U482c => Box::new(U482c::new()),
         Framing::Nusat => Box::new(Nusat::new()),
         Framing::Mrc100 => Box::new(Mrc100::new()),
+        Framing::Geoscan => Box::new(Geoscan::new()),
+        Framing::Aausat4 => Box::new(Aausat4::new()),
+        Framing::OpsSat => Box::new(OpsSat::new()),
+        Framing::Eseo => Box::new(Eseo::new()),
+        Framing::Il2p => Box::new(Il2p::new()),
         Framing::Fox { high_speed } => Box::new(Fox::new(if *high_speed {
             FoxMode::HighSpeed
         } else {
