@@ -1511,7 +1511,11 @@ fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
         ))
     })?;
     let source = io::open_source(&a.file, &a.source.overrides())?;
-    let meta = source.info().clone();
+    let mut meta = source.info().clone();
+    if crate::pipelines::cubesat::may_be_duplicated_mono(&meta) {
+        let mut probe = io::open_source(&a.file, &a.source.overrides())?;
+        crate::pipelines::cubesat::audio_if_duplicated_mono(&mut meta, probe.as_mut())?;
+    }
     let out = CubesatOutput {
         dir: a.output.clone(),
         stem: timed_stem(&a.file, meta.start_time),

@@ -161,6 +161,66 @@ impl IqFront {
     }
 }
 
+/// Samples read to tell duplicated mono from I/Q: one second at the highest WAV rate
+/// used here, enough for any signal to show in both channels.
+const DUAL_MONO_PROBE_SAMPLES: usize = 192_000;
+/// Channels whose difference is this far below their sum (30 dB: identical up to
+/// dither and rounding) carry the same audio.
+const DUAL_MONO_DIFF_RATIO: f64 = 1e-3;
+
+/// Whether [`audio_if_duplicated_mono`] would look at this recording: a complex file
+/// (which can be opened a second time to probe it) without a centre frequency.
+pub fn may_be_duplicated_mono(info: &RecordingInfo) -> bool {
+    use crate::io::Container;
+    info.format.is_complex()
+        && info.center_freq_hz.is_none()
+        && !matches!(info.container, Container::Stdin | Container::Device)
+}
+
+/// Some recorders store mono receiver audio as two identical channels, which reads like
+/// I/Q. For a complex recording that does not say its centre frequency (the only kind
+/// that cannot be tuned anyway, see `IqFront::new`), reads the start of it through
+/// `probe` (a second opening of the same file) and, when both channels carry the same
+/// samples, marks `info` as the real audio it is, so the stage decodes the first channel
+/// as audio. Genuine I/Q (OrbiCraft-Z, NuSat: channels unrelated) is left as it is.
+/// Returns whether `info` was changed.
+pub fn audio_if_duplicated_mono(
+    info: &mut RecordingInfo,
+    probe: &mut dyn crate::io::SampleSource,
+) -> Result<bool> {
+    use crate::io::SampleFormat;
+    if !may_be_duplicated_mono(info) {
+        return Ok(false);
+    }
+    let real = match info.format {
+        SampleFormat::Cu8 => SampleFormat::Ru8,
+        SampleFormat::Cs16 => SampleFormat::Ri16,
+        SampleFormat::Cf32 => SampleFormat::Rf32,
+        _ => return Ok(false),
+    };
+    let mut samples = Vec::with_capacity(DUAL_MONO_PROBE_SAMPLES);
+    while samples.len() < DUAL_MONO_PROBE_SAMPLES {
+        let want = DUAL_MONO_PROBE_SAMPLES - samples.len();
+        if probe.read(&mut samples, want)? == 0 {
+            break;
+        }
+    }
+    let (diff, sum) = samples.iter().fold((0.0f64, 0.0f64), |(d, a), s| {
+        (
+            d + f64::from(s.re - s.im).powi(2),
+            a + f64::from(s.re + s.im).powi(2),
+        )
+    });
+    // Silence is no evidence either way: keep the I/Q reading.
+    if sum == 0.0 || diff > DUAL_MONO_DIFF_RATIO * sum {
+        return Ok(false);
+    }
+    info.format = real;
+    info.sources
+        .push("format: two identical channels, read as mono audio".to_string());
+    Ok(true)
+}
+
 /// A frame as written to the JSON Lines file.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct FrameRecord {
@@ -487,6 +547,59 @@ pub fn hexdump(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::hexdump;
+
+    /// A 2-channel 16-bit WAV of `n` frames, (left, right) from `frame(i)`.
+    fn wav(path: &std::path::Path, n: usize, frame: impl Fn(usize) -> (i16, i16)) {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 22_050,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..n {
+            let (l, r) = frame(i);
+            w.write_sample(l).unwrap();
+            w.write_sample(r).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    fn probed(path: &std::path::Path) -> (bool, crate::io::SampleFormat) {
+        let p = path.to_str().unwrap();
+        let ov = crate::io::Overrides::default();
+        let mut info = crate::io::open_source(p, &ov).unwrap().info().clone();
+        let mut probe = crate::io::open_source(p, &ov).unwrap();
+        let changed = super::audio_if_duplicated_mono(&mut info, probe.as_mut()).unwrap();
+        (changed, info.format)
+    }
+
+    #[test]
+    fn identical_channels_are_audio_and_iq_stays_iq() {
+        use crate::io::SampleFormat;
+        let dir = tempfile::tempdir().unwrap();
+        let tone = |i: usize, phase: f64| {
+            (8_000.0 * (2.0 * std::f64::consts::PI * 1_400.0 * i as f64 / 22_050.0 + phase).sin())
+                as i16
+        };
+        // The same audio in both channels, one LSB of dither apart.
+        let mono = dir.path().join("mono.wav");
+        wav(&mono, 30_000, |i| {
+            let a = tone(i, 0.0);
+            (a, a.saturating_add((i % 2) as i16))
+        });
+        assert_eq!(probed(&mono), (true, SampleFormat::Ri16));
+        // A complex tone: I and Q a quarter period apart.
+        let iq = dir.path().join("iq.wav");
+        wav(&iq, 30_000, |i| {
+            (tone(i, 0.0), tone(i, std::f64::consts::FRAC_PI_2))
+        });
+        assert_eq!(probed(&iq), (false, SampleFormat::Cs16));
+        // Silence proves nothing: it stays I/Q.
+        let quiet = dir.path().join("quiet.wav");
+        wav(&quiet, 1_000, |_| (0, 0));
+        assert_eq!(probed(&quiet), (false, SampleFormat::Cs16));
+    }
 
     #[test]
     fn hexdump_layout() {
