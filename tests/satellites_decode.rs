@@ -196,9 +196,26 @@ fn refuses_what_it_cannot_decode() {
     };
     let o = tempfile::tempdir().unwrap();
     let od = o.path().to_str().unwrap();
-    // D-STAR ONE's Mobitex framing has no decoder yet.
+    // A satellite file naming a pair no decoder handles (LRPT framing over GFSK).
+    let sats = tempfile::tempdir().unwrap();
+    std::fs::write(
+        sats.path().join("odd.toml"),
+        "name = \"ODDSAT\"\nnorad = 99901\n\n[[transmitters]]\nname = \"odd\"\n\
+         frequency_hz = 437_000_000\nmodulation = { type = \"gfsk\", baud = 4800 }\n\
+         framing = { type = \"lrpt\" }\n",
+    )
+    .unwrap();
     let dstar = wav(&root, "cubesat-dstar_one");
-    let out = common::downlink(&["decode", "-s", "43881", dstar.to_str().unwrap(), "-o", od]);
+    let out = common::downlink(&[
+        "decode",
+        "--satellites-dir",
+        sats.path().to_str().unwrap(),
+        "-s",
+        "ODDSAT",
+        dstar.to_str().unwrap(),
+        "-o",
+        od,
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         common::stderr(&out).contains("no transmitter can be decoded yet"),

@@ -183,8 +183,14 @@ pub enum Framing {
     U482c,
     /// S-NET (BCH-protected header, LDPC payload).
     Snet,
-    /// Mobitex / Mobitex-NX (D-STAR ONE, TUBiX20).
-    Mobitex,
+    /// Mobitex as the CMX909B modem frames it (D-STAR ONE); `blocks` fixes the number
+    /// of data blocks when the satellite's control byte does not tell it.
+    Mobitex {
+        #[serde(default)]
+        blocks: Option<usize>,
+    },
+    /// Mobitex-NX (TUBiX20: TUBIN, TechnoSat): callsign header, sync 0x0EF0.
+    MobitexNx,
     /// ESEO (bit-stuffed, scrambled, RS).
     Eseo,
     /// OPS-SAT (AX.25-like, G3RUH, RS).

@@ -31,6 +31,7 @@ pub mod golay;
 pub mod hdlc;
 pub mod il2p;
 pub mod kiss;
+pub mod mobitex;
 pub mod mrc100;
 pub mod nusat;
 pub mod openlst;

@@ -1,6 +1,6 @@
 //! Decoders for AFSK (data on an audio tone) and for FSK framings with their own
 //! deframer ([`SoftDeframer`]s in `downlink_dsp::framing`): DIY-1, S-NET, U482C, NuSat,
-//! MRC-100, Fox, GEOSCAN, AAUSAT-4, OPS-SAT, ESEO, IL2P. AX.25 on AFSK
+//! MRC-100, Fox, GEOSCAN, AAUSAT-4, OPS-SAT, ESEO, IL2P, Mobitex. AX.25 on AFSK
 //! reuses `FskDecoder` behind the tone discriminator, so it keeps the soft-bit repair.
 
 use super::decoders::{Decoder, Input, Samples};
@@ -14,6 +14,7 @@ use downlink_dsp::framing::eseo::Eseo;
 use downlink_dsp::framing::fox::{Fox, FoxMode};
 use downlink_dsp::framing::geoscan::Geoscan;
 use downlink_dsp::framing::il2p::Il2p;
+use downlink_dsp::framing::mobitex::{Mobitex, MobitexVariant};
 use downlink_dsp::framing::mrc100::Mrc100;
 use downlink_dsp::framing::nusat::Nusat;
 use downlink_dsp::framing::ops_sat::OpsSat;
@@ -82,6 +83,10 @@ fn deframer(f: &Framing) -> Option<Box<dyn SoftDeframer>> {
         Framing::OpsSat => Box::new(OpsSat::new()),
         Framing::Eseo => Box::new(Eseo::new()),
         Framing::Il2p => Box::new(Il2p::new()),
+        Framing::Mobitex { blocks } => {
+            Box::new(Mobitex::new(MobitexVariant::Cmx909b { blocks: *blocks }))
+        }
+        Framing::MobitexNx => Box::new(Mobitex::new(MobitexVariant::Nx)),
         Framing::Fox { high_speed } => Box::new(Fox::new(if *high_speed {
             FoxMode::HighSpeed
         } else {
