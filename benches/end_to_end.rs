@@ -44,6 +44,7 @@ fn bench(c: &mut Criterion) {
                 let chunk = Chunk {
                     first_sample: (i * 65536) as u64,
                     samples: block.to_vec(),
+                    center_freq_hz: None,
                 };
                 stage.process(black_box(&chunk)).expect("process");
             }

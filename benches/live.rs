@@ -52,7 +52,6 @@ fn live_path(c: &mut Criterion) {
                 interval: Duration::ZERO,
             },
             RATE_HZ,
-            Some(437e6),
         )
         .expect("feeder");
         let mut channel = Channelizer::new(ChannelizerConfig {
@@ -65,7 +64,7 @@ fn live_path(c: &mut Criterion) {
         let mut out = Vec::with_capacity(CHUNK);
         b.iter(|| {
             for (i, chunk) in samples.chunks(CHUNK).enumerate() {
-                feeder.feed(black_box(chunk), (i * CHUNK) as u64);
+                feeder.feed(black_box(chunk), (i * CHUNK) as u64, Some(437e6));
                 out.clear();
                 channel.process(black_box(chunk), &mut out);
                 black_box(&out);

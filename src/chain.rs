@@ -29,6 +29,9 @@ use std::time::{Duration, Instant};
 pub struct Chunk {
     pub first_sample: u64,
     pub samples: Vec<Complex32>,
+    /// The centre frequency the samples were received at, when known (a live device
+    /// may be retuned mid-run; a recording's is fixed).
+    pub center_freq_hz: Option<f64>,
 }
 
 /// A file a stage wrote, reported when it is complete and under its final name.
@@ -223,11 +226,15 @@ fn source_snapshot(
     rate_hz: f64,
     state: &str,
 ) -> StageStatus {
-    StageStatus::new("source", state)
+    let s = StageStatus::new("source", state)
         .with("samples", samples as f64)
         .with("position_s", samples as f64 / rate_hz)
         .with("dropped_samples", source.dropped_samples() as f64)
-        .with("reconnects", source.reconnects() as f64)
+        .with("reconnects", source.reconnects() as f64);
+    match source.center_freq_hz() {
+        Some(hz) => s.with("center_freq_hz", hz),
+        None => s,
+    }
 }
 
 fn run_source(
@@ -241,11 +248,10 @@ fn run_source(
     let chunk = opts.chunk_samples.max(1);
     let started = Instant::now();
     let mut next_sample = 0u64;
-    let center_hz = source.info().center_freq_hz;
     let mut feeder = opts
         .spectrum
         .clone()
-        .and_then(|cfg| SpectrumFeeder::new(cfg, rate_hz, center_hz).ok());
+        .and_then(|cfg| SpectrumFeeder::new(cfg, rate_hz).ok());
     let end = loop {
         if opts.stop.load(Ordering::Relaxed) {
             break Ok(true);
@@ -261,8 +267,9 @@ fn run_source(
             // A live source ends its stream when the stop flag interrupts a wait.
             Ok(0) => break Ok(opts.stop.load(Ordering::Relaxed)),
             Ok(n) => {
+                let center_hz = source.center_freq_hz();
                 if let Some(f) = &mut feeder {
-                    f.feed(&buf, next_sample);
+                    f.feed(&buf, next_sample, center_hz);
                 }
                 if opts.realtime {
                     let due = Duration::from_secs_f64((next_sample + n as u64) as f64 / rate_hz);
@@ -273,6 +280,7 @@ fn run_source(
                 let msg = Msg::Data(Chunk {
                     first_sample: next_sample,
                     samples: buf,
+                    center_freq_hz: center_hz,
                 });
                 next_sample += n as u64;
                 if status.due() {

@@ -16,6 +16,7 @@ use crate::pipelines::{self, PIPELINES};
 use crate::status::{StageStatus, StatusBoard};
 use crate::tap::{SpectrumTap, TapConfig};
 use crate::tui;
+use crate::tune::{ShiftControl, ShiftStage, SoftwareTuner, Tuner};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use downlink_dsp::filter::design::Window;
@@ -76,7 +77,7 @@ enum Command {
     /// Watch a Meteor-M LRPT recording being decoded live, in a terminal UI, paced at
     /// its sample rate (the same as `decode --tui --realtime --pipeline meteor-lrpt`).
     #[command(
-        after_help = "Example:\n  downlink tui recordings/meteor-lrpt-synth.sigmf-meta -o out/\n\nKeys: q quit, space pause waterfall, +/- dB range, z zoom, p peak hold, h help"
+        after_help = "Example:\n  downlink tui recordings/meteor-lrpt-synth.sigmf-meta -o out/\n\nKeys: q quit, left/right tune (moves the channel within the recording), s step, f type a frequency, space pause waterfall, +/- dB range, [/] dB reference, c colour map, z zoom, p peak hold, r record, h help"
     )]
     Tui(TuiArgs),
     /// Receive from a SoapySDR device and run a pipeline on it live, with a terminal UI
@@ -204,7 +205,8 @@ struct DecodeArgs {
     #[command(flatten)]
     run: RunArgs,
     /// Show a terminal UI (spectrum, waterfall, lock, frames) instead of a progress bar.
-    /// Keys: q quit, space pause waterfall, +/- dB range, z zoom, p peak hold, h help.
+    /// Keys: q quit, left/right tune, f type a frequency, space pause, +/- dB range, z zoom,
+    /// p peak hold, c colour map, h help (lists them all).
     #[arg(long, conflicts_with = "json")]
     tui: bool,
 
@@ -309,6 +311,10 @@ struct LiveArgs {
     /// Reopen the device when it fails (unplugged, server restarted) instead of ending.
     #[arg(long)]
     reconnect: bool,
+    /// Seconds of signal held between the device and the decoder: a longer buffer rides
+    /// out a busy machine (at 16 MB per second at 2 MS/s) before samples are dropped.
+    #[arg(long, value_name = "S", default_value_t = 0.5)]
+    buffer: f64,
     /// Also write the raw samples to FILE (.sigmf-meta keeps rate, centre frequency,
     /// start time and device).
     #[arg(long, value_name = "FILE")]
@@ -719,6 +725,24 @@ fn decode(a: DecodeArgs) -> Result<bool> {
     std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
     let stem = timed_stem(&a.file, meta.start_time);
     let stage = build_stage(pipeline.name, &a.pipe, &meta, &a.output, &stem)?;
+    // In the UI, tuning moves the decoder's channel within the recorded band.
+    let (stage, tuner): (Box<dyn SampleStage>, _) = if !a.tui {
+        (stage, Err(String::new()))
+    } else if pipeline.name == "waterfall" {
+        let why = "the waterfall pipeline keeps the whole band: there is no channel to tune";
+        (stage, Err(why.to_string()))
+    } else {
+        let control = ShiftControl::default();
+        let tuner: Box<dyn Tuner> = Box::new(SoftwareTuner::new(
+            meta.center_freq_hz,
+            meta.sample_rate_hz,
+            control.clone(),
+        ));
+        (
+            Box::new(ShiftStage::new(stage, meta.sample_rate_hz, control)),
+            Ok(tuner),
+        )
+    };
     // In the UI, `r` stops and restarts the recording.
     let switch = (a.tui && a.record.is_some()).then(|| RecordSwitch::new(true));
     let stage: Box<dyn SampleStage> = match &a.record {
@@ -733,7 +757,7 @@ fn decode(a: DecodeArgs) -> Result<bool> {
         None => stage,
     };
     if a.tui {
-        return decode_tui(&a, source, stage, pipeline.name, switch);
+        return decode_tui(&a, source, stage, pipeline.name, switch, tuner);
     }
     let mut opts = run_options(&a.run);
     // A device that fails keeps what it delivered, as in `live`.
@@ -864,7 +888,15 @@ fn live(a: LiveArgs) -> Result<bool> {
     );
     cfg.reconnect = a.reconnect;
     cfg.interrupt = Some(stop.clone());
+    if !(a.buffer > 0.0 && a.buffer.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--buffer {} must be positive",
+            a.buffer
+        )));
+    }
+    cfg.queue_s = a.buffer;
     let source = SoapySource::open(&cfg)?;
+    let tuner: Box<dyn Tuner> = Box::new(source.tuner());
     let applied = source.applied().clone();
     let meta = io::SampleSource::info(&source).clone();
     eprintln!(
@@ -917,7 +949,7 @@ fn live(a: LiveArgs) -> Result<bool> {
         });
         let running = chain::start(Box::new(source), stage, opts, StatusBoard::new());
         let title = format!("downlink live {} · {}", pipeline.name, a.device);
-        let (report, _) = tui::run(running, &tap, &title, stop.clone(), Some(switch))?;
+        let (report, _) = tui::run(running, &tap, &title, stop.clone(), Some(switch), Ok(tuner))?;
         print_summary(&report);
         report
     };
@@ -975,6 +1007,7 @@ fn decode_tui(
     stage: Box<dyn SampleStage>,
     pipeline: &str,
     record: Option<RecordSwitch>,
+    tuner: std::result::Result<Box<dyn Tuner>, String>,
 ) -> Result<bool> {
     let rate = source.info().sample_rate_hz;
     let tap = SpectrumTap::new();
@@ -989,7 +1022,7 @@ fn decode_tui(
     let stop = opts.stop.clone();
     let running = chain::start(source, stage, opts, StatusBoard::new());
     let title = format!("downlink {pipeline} · {}", display_name(&a.file));
-    let (report, _ended) = tui::run(running, &tap, &title, stop, record)?;
+    let (report, _ended) = tui::run(running, &tap, &title, stop, record, tuner)?;
     print_summary(&report);
     if pipeline == "meteor-lrpt" {
         if let Some(st) = report.stages.iter().find(|s| s.stage == "meteor-lrpt") {

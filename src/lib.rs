@@ -18,3 +18,4 @@ pub mod status;
 pub mod synth;
 pub mod tap;
 pub mod tui;
+pub mod tune;

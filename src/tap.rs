@@ -67,7 +67,6 @@ pub struct SpectrumFeeder {
     config: TapConfig,
     periodogram: Periodogram,
     sample_rate_hz: f64,
-    center_freq_hz: Option<f64>,
     sum: Vec<f32>,
     scratch: Vec<f32>,
     last: Option<Instant>,
@@ -78,18 +77,13 @@ pub struct SpectrumFeeder {
 const AVERAGE_BLOCKS: usize = 4;
 
 impl SpectrumFeeder {
-    pub fn new(
-        config: TapConfig,
-        sample_rate_hz: f64,
-        center_freq_hz: Option<f64>,
-    ) -> Result<Self, String> {
+    pub fn new(config: TapConfig, sample_rate_hz: f64) -> Result<Self, String> {
         let periodogram = Periodogram::new(config.fft_size, Window::Hann)
             .map_err(|e| format!("spectrum tap: {e}"))?;
         Ok(SpectrumFeeder {
             config,
             periodogram,
             sample_rate_hz,
-            center_freq_hz,
             sum: Vec::new(),
             scratch: Vec::new(),
             last: None,
@@ -97,8 +91,9 @@ impl SpectrumFeeder {
         })
     }
 
-    /// Publishes a frame from the start of `samples` if one is due and there are enough.
-    pub fn feed(&mut self, samples: &[Complex32], first_sample: u64) {
+    /// Publishes a frame from the start of `samples` (received at `center_freq_hz`) if
+    /// one is due and there are enough.
+    pub fn feed(&mut self, samples: &[Complex32], first_sample: u64, center_freq_hz: Option<f64>) {
         let n = self.config.fft_size;
         if samples.len() < n
             || self
@@ -129,7 +124,7 @@ impl SpectrumFeeder {
         self.config.tap.offer(SpectrumFrame {
             bins_db,
             sample_rate_hz: self.sample_rate_hz,
-            center_freq_hz: self.center_freq_hz,
+            center_freq_hz,
             first_sample,
             seq: self.seq,
         });
@@ -157,11 +152,11 @@ mod tests {
             fft_size: 64,
             interval: Duration::from_secs(3600),
         };
-        let mut f = SpectrumFeeder::new(cfg, 6400.0, Some(100e6)).unwrap();
+        let mut f = SpectrumFeeder::new(cfg, 6400.0).unwrap();
         assert!(tap.latest().is_none());
-        f.feed(&tone(32, 8, 64), 0);
+        f.feed(&tone(32, 8, 64), 0, Some(100e6));
         assert!(tap.latest().is_none(), "fewer samples than one FFT");
-        f.feed(&tone(256, 8, 64), 10);
+        f.feed(&tone(256, 8, 64), 10, Some(100e6));
         let frame = tap.latest().unwrap();
         assert_eq!(frame.seq, 1);
         assert_eq!(frame.first_sample, 10);
@@ -172,7 +167,7 @@ mod tests {
         assert_eq!(peak, 32 + 8);
         assert!(frame.bins_db[peak].abs() < 0.1, "{}", frame.bins_db[peak]);
         // Within the interval: nothing new.
-        f.feed(&tone(256, -8, 64), 20);
+        f.feed(&tone(256, -8, 64), 20, Some(100e6));
         assert_eq!(tap.latest().unwrap().seq, 1);
     }
 

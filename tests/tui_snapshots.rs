@@ -84,6 +84,7 @@ fn app() -> App {
         );
     }
     app.set_cpu_percent(Some(37.0));
+    app.set_tuning(Some(137.9e6), Some("40 dB".into()));
     app
 }
 
@@ -152,6 +153,7 @@ fn check_screen(w: u16, h: u16) -> String {
         "REC 12.3 MB",
         "CPU 37%",
         "Constellation",
+        "137.9000 MHz ±5k gain 40 dB",
     ] {
         assert!(s.contains(needle), "{w}x{h}: '{needle}' missing:\n{s}");
     }
@@ -235,4 +237,93 @@ fn help_overlay_and_pause_are_drawn() {
     for (w, h) in [(1, 1), (10, 3), (20, 5)] {
         draw(&app, w, h);
     }
+}
+
+fn press(app: &mut App, code: crossterm::event::KeyCode) -> downlink::tui::Action {
+    app.on_key(crossterm::event::KeyEvent::new(
+        code,
+        crossterm::event::KeyModifiers::NONE,
+    ))
+}
+
+#[test]
+fn help_lists_every_key_at_80x24() {
+    use crossterm::event::KeyCode;
+    let mut app = app();
+    press(&mut app, KeyCode::Char('h'));
+    let s = text(&draw(&app, 80, 24));
+    for line in [
+        "q / Ctrl-C  quit",
+        "← / →       tune down / up one step",
+        "s           tuning step",
+        "f           type a frequency",
+        "↑ / ↓       gain up / down",
+        "a           automatic gain (AGC) on / off",
+        "space       pause / resume the waterfall",
+        "+ / -       widen / narrow the dB range",
+        "[ / ]       move the dB range down / up 5 dB",
+        "c           colour map",
+        "z           zoom",
+        "p           peak hold",
+        "r           start / stop recording",
+        "h / Esc     close this help",
+        "recording: tuning moves the channel within its band",
+    ] {
+        assert!(s.contains(line), "help misses '{line}':\n{s}");
+    }
+}
+
+#[test]
+fn typing_a_frequency_and_the_answer_show_on_the_status_line() {
+    use crossterm::event::KeyCode;
+    use downlink::tui::Action;
+    let mut app = app();
+    press(&mut app, KeyCode::Char('f'));
+    for c in "137.91".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    let t = draw(&app, 80, 24);
+    let s = text(&t);
+    let last = s.lines().nth(23).unwrap();
+    assert_eq!(
+        last, " Tune to (MHz): 137.91_   Enter tune  Esc cancel",
+        "{s}"
+    );
+    assert_eq!(press(&mut app, KeyCode::Enter), Action::Tune(137.91e6));
+    // What the event loop does with the tuner's answer.
+    app.set_message("a recording has no gain to set".into(), true);
+    let t = draw(&app, 80, 24);
+    let (x, y) = find(&t, "a recording has no gain").unwrap();
+    assert_eq!(y, 23);
+    assert_eq!(t.backend().buffer()[(x, y)].fg, Color::Red);
+}
+
+#[test]
+fn colour_map_and_db_reference_change_the_waterfall() {
+    use crossterm::event::KeyCode;
+    let cell = |app: &App| {
+        let t = draw(app, 80, 24);
+        let (x, y) = find(&t, "Waterfall").unwrap();
+        // The newest row, in the middle of the signal.
+        let c = &t.backend().buffer()[(x + 20, y + 1)];
+        (c.fg, c.bg)
+    };
+    let mut app = app();
+    let viridis = cell(&app);
+    press(&mut app, KeyCode::Char('c'));
+    let turbo = cell(&app);
+    assert_ne!(viridis, turbo);
+    press(&mut app, KeyCode::Char('c'));
+    let grey = cell(&app);
+    let Color::Rgb(r, g, b) = grey.0 else {
+        panic!("{grey:?}")
+    };
+    assert!(r == g && g == b, "grey map: {grey:?}");
+    // Raising the reference by 10 dB darkens the same signal.
+    press(&mut app, KeyCode::Char(']'));
+    press(&mut app, KeyCode::Char(']'));
+    let Color::Rgb(darker, _, _) = cell(&app).0 else {
+        panic!()
+    };
+    assert!(darker < r, "{darker} vs {r}");
 }

@@ -103,6 +103,32 @@ fn tui_shows_lock_and_frames_and_quits_cleanly() {
     tmux.cmd(&["send-keys", "-t", "tui", "h", "Space"]);
     tmux.wait_for(&["PAUSED", "Waterfall (paused)"], Duration::from_secs(5));
 
+    // Tuning a recording moves the channel within its band; it has no gain. (Later in
+    // the recording, so that the frames before it make the images checked below.)
+    tmux.wait_for(&["signal 4."], Duration::from_secs(20));
+    tmux.cmd(&["send-keys", "-t", "tui", "f"]);
+    tmux.wait_for(&["Tune to (MHz): _"], Duration::from_secs(5));
+    tmux.cmd(&["send-keys", "-t", "tui", "-l", "137.91"]);
+    tmux.cmd(&["send-keys", "-t", "tui", "Enter"]);
+    tmux.wait_for(
+        &["channel at 137.9100 MHz (+10.000 kHz from the recording's centre)"],
+        Duration::from_secs(5),
+    );
+    tmux.cmd(&["send-keys", "-t", "tui", "Right"]);
+    tmux.wait_for(&["channel at 137.9150 MHz"], Duration::from_secs(5));
+    // 15 kHz off the signal, the decoder loses it: the channel really moved.
+    tmux.wait_for(&["meteor-lrpt  NOSYNC"], Duration::from_secs(10));
+    tmux.cmd(&["send-keys", "-t", "tui", "f"]);
+    tmux.cmd(&["send-keys", "-t", "tui", "-l", "138"]);
+    tmux.cmd(&["send-keys", "-t", "tui", "Enter"]);
+    tmux.wait_for(&["outside the recorded band"], Duration::from_secs(5));
+    tmux.cmd(&["send-keys", "-t", "tui", "Up"]);
+    tmux.wait_for(&["a recording has no gain to set"], Duration::from_secs(5));
+    tmux.cmd(&["send-keys", "-t", "tui", "f"]);
+    tmux.cmd(&["send-keys", "-t", "tui", "-l", "137.9"]);
+    tmux.cmd(&["send-keys", "-t", "tui", "Enter"]);
+    tmux.wait_for(&["channel at 137.9000 MHz"], Duration::from_secs(5));
+
     tmux.cmd(&["send-keys", "-t", "tui", "q"]);
     let code = wait_file(&exit_file, Duration::from_secs(30));
     assert_eq!(code.trim(), "0");

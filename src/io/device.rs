@@ -27,6 +27,8 @@ pub trait RadioControl {
     fn gain_range_db(&self, element: Option<&str>) -> Result<(f64, f64), String>;
     /// Sets one element, or the overall gain (`None`, distributed by the driver).
     fn set_gain_db(&mut self, element: Option<&str>, db: f64) -> Result<(), String>;
+    /// The overall gain now, in dB.
+    fn gain_db(&self) -> Result<f64, String>;
     fn has_agc(&self) -> Result<bool, String>;
     fn set_agc(&mut self, on: bool) -> Result<(), String>;
     fn write_setting(&mut self, key: &str, value: &str) -> Result<(), String>;
@@ -111,6 +113,9 @@ pub struct Applied {
     pub sample_rate_hz: f64,
     /// The centre frequency received, with a software ppm correction accounted for.
     pub center_freq_hz: f64,
+    /// The ppm correction applied as a tuning offset (0 when the driver corrects):
+    /// a retune must ask for the same offset.
+    pub software_ppm: f64,
     /// One line per setting, for the log and SigMF `core:hw`.
     pub notes: Vec<String>,
 }
@@ -253,8 +258,140 @@ pub fn configure(dev: &mut dyn RadioControl, s: &DeviceSettings) -> Result<Appli
         driver,
         sample_rate_hz: rate,
         center_freq_hz: got_hz,
+        software_ppm,
         notes,
     })
+}
+
+/// A change asked of a running device (the TUI's keys).
+#[derive(Clone, Debug, PartialEq)]
+pub enum RadioCommand {
+    /// Centre frequency, Hz.
+    Tune(f64),
+    /// Overall gain up (positive) or down by this many dB; leaves AGC.
+    StepGain(f64),
+    /// Automatic gain on if off, off (back to a manual gain) if on.
+    ToggleAgc,
+}
+
+/// What a command did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RadioChange {
+    /// The centre frequency received now, Hz (after a software ppm correction).
+    pub center_freq_hz: f64,
+    /// The gain setting now.
+    pub gain: Gain,
+    /// For the status line.
+    pub message: String,
+    /// The device did not do what was asked (and `message` says what it did instead).
+    pub refused: bool,
+}
+
+/// Applies `cmd` to a running device, and records it in `settings` so that a device
+/// reopened after a failure (`--reconnect`) comes back as the user left it.
+/// `applied` is what [`configure`] returned (for the software ppm offset).
+pub fn apply(
+    dev: &mut dyn RadioControl,
+    settings: &mut DeviceSettings,
+    applied: &Applied,
+    cmd: &RadioCommand,
+) -> Result<RadioChange, String> {
+    let driver = dev.driver();
+    let scale = 1.0 + applied.software_ppm * 1e-6;
+    let centre =
+        |dev: &dyn RadioControl, fallback: f64| dev.frequency_hz().unwrap_or(fallback) * scale;
+    match cmd {
+        RadioCommand::Tune(hz) => {
+            if !(hz.is_finite() && *hz > 0.0) {
+                return Err(format!("cannot tune to {hz} Hz"));
+            }
+            dev.set_frequency_hz(hz / scale)
+                .map_err(|e| format!("tuning to {} MHz: {e}", hz / 1e6))?;
+            let got = centre(dev, hz / scale);
+            // Some drivers ignore a frequency outside their range without an error;
+            // the samples are labelled with where the device really is.
+            let refused = (got - hz).abs() > 1e3;
+            let message = if refused {
+                format!(
+                    "the device stayed at {:.6} MHz: {:.6} MHz is outside its range",
+                    got / 1e6,
+                    hz / 1e6
+                )
+            } else {
+                settings.center_freq_hz = *hz;
+                format!("tuned to {:.6} MHz", got / 1e6)
+            };
+            Ok(RadioChange {
+                center_freq_hz: got,
+                gain: settings.gain.clone(),
+                message,
+                refused,
+            })
+        }
+        RadioCommand::StepGain(step_db) => {
+            let (lo, hi) = dev
+                .gain_range_db(None)
+                .map_err(|e| format!("reading the gain range: {e}"))?;
+            if hi <= lo {
+                return Err(format!("this {driver} device has no gain to set"));
+            }
+            // Steps add to the gain asked for, not to what the device reports: a
+            // device with coarse steps (RTL-SDR) rounds each request to its nearest,
+            // and adding to that would never move past it.
+            let from = match &settings.gain {
+                Gain::Total(db) => *db,
+                _ => dev
+                    .gain_db()
+                    .map_err(|e| format!("reading the gain: {e}"))?,
+            };
+            manual(dev)?;
+            let db = (from + step_db).clamp(lo, hi);
+            dev.set_gain_db(None, db)
+                .map_err(|e| format!("setting the gain to {db} dB: {e}"))?;
+            settings.gain = Gain::Total(db);
+            let limit = if db >= hi {
+                " (maximum)"
+            } else if db <= lo {
+                " (minimum)"
+            } else {
+                ""
+            };
+            Ok(RadioChange {
+                center_freq_hz: centre(dev, settings.center_freq_hz / scale),
+                gain: settings.gain.clone(),
+                message: format!("gain {db:.1} dB{limit}"),
+                refused: false,
+            })
+        }
+        RadioCommand::ToggleAgc => {
+            if !dev.has_agc().map_err(|e| format!("asking for AGC: {e}"))? {
+                return Err(format!(
+                    "this {driver} device has no automatic gain: set it with the arrow keys"
+                ));
+            }
+            let message = if settings.gain == Gain::Agc {
+                dev.set_agc(false)
+                    .map_err(|e| format!("turning AGC off: {e}"))?;
+                // Manual from where the AGC left it.
+                let db = dev
+                    .gain_db()
+                    .map_err(|e| format!("reading the gain: {e}"))?;
+                settings.gain = Gain::Total(db);
+                format!("AGC off, gain {db:.1} dB")
+            } else {
+                dev.set_agc(true)
+                    .map_err(|e| format!("turning AGC on: {e}"))?;
+                settings.gain = Gain::Agc;
+                "AGC on".to_string()
+            };
+            Ok(RadioChange {
+                center_freq_hz: centre(dev, settings.center_freq_hz / scale),
+                gain: settings.gain.clone(),
+                message,
+                refused: false,
+            })
+        }
+    }
 }
 
 /// Manual gain needs AGC off where the device has one (else the AGC overrides it).
@@ -295,6 +432,9 @@ mod tests {
         antennas: Vec<String>,
         elements: Vec<(String, f64, f64)>,
         agc: Option<bool>,
+        gain_db: f64,
+        /// Ignores frequency changes (as the Red Pitaya module does above 60 MHz).
+        stuck: bool,
         calls: Vec<String>,
     }
 
@@ -308,6 +448,8 @@ mod tests {
                 antennas: vec!["RX".into()],
                 elements: vec![("TUNER".into(), 0.0, 49.6)],
                 agc: Some(false),
+                gain_db: 0.0,
+                stuck: false,
                 calls: Vec::new(),
             }
         }
@@ -325,6 +467,8 @@ mod tests {
                     ("VGA".into(), 0.0, 62.0),
                 ],
                 agc: None,
+                gain_db: 0.0,
+                stuck: false,
                 calls: Vec::new(),
             }
         }
@@ -345,7 +489,9 @@ mod tests {
         }
         fn set_frequency_hz(&mut self, hz: f64) -> Result<(), String> {
             self.calls.push(format!("freq {hz:.1}"));
-            self.freq = hz;
+            if !self.stuck {
+                self.freq = hz;
+            }
             Ok(())
         }
         fn frequency_hz(&self) -> Result<f64, String> {
@@ -382,7 +528,14 @@ mod tests {
         fn set_gain_db(&mut self, element: Option<&str>, db: f64) -> Result<(), String> {
             self.calls
                 .push(format!("gain {} {db}", element.unwrap_or("overall")));
+            if element.is_none() {
+                // Like an RTL-SDR: the nearest of its steps (here every 2.5 dB).
+                self.gain_db = (db / 2.5).round() * 2.5;
+            }
             Ok(())
+        }
+        fn gain_db(&self) -> Result<f64, String> {
+            Ok(self.gain_db)
         }
         fn has_agc(&self) -> Result<bool, String> {
             Ok(self.agc.is_some())
@@ -579,5 +732,116 @@ mod tests {
         };
         let e = configure(&mut pitaya, &s).unwrap_err();
         assert_eq!(e, "no bias-tee known for a redpitaya device");
+    }
+
+    #[test]
+    fn retune_keeps_the_software_ppm_offset_and_the_settings() {
+        let mut hackrf = Mock::hackrf();
+        let mut s = DeviceSettings {
+            ppm: 10.0,
+            ..settings(100e6)
+        };
+        let applied = configure(&mut hackrf, &s).unwrap();
+        assert_eq!(applied.software_ppm, 10.0);
+        hackrf.calls.clear();
+        let c = apply(&mut hackrf, &mut s, &applied, &RadioCommand::Tune(137.1e6)).unwrap();
+        // The same 10 ppm fast crystal: ask 137 098 629.0 Hz to receive 137.1 MHz.
+        assert_eq!(hackrf.calls, ["freq 137098629.0"]);
+        assert!((c.center_freq_hz - 137.1e6).abs() < 1e-3, "{c:?}");
+        assert_eq!(c.message, "tuned to 137.100000 MHz");
+        // A reconnect reopens the device at the new frequency.
+        assert_eq!(s.center_freq_hz, 137.1e6);
+        let e = apply(&mut hackrf, &mut s, &applied, &RadioCommand::Tune(f64::NAN)).unwrap_err();
+        assert!(e.contains("cannot tune"), "{e}");
+        // A driver that ignores a frequency it cannot reach: the truth, flagged.
+        let mut stuck = Mock::hackrf();
+        stuck.freq = 137.098_629e6;
+        stuck.stuck = true;
+        let c = apply(&mut stuck, &mut s, &applied, &RadioCommand::Tune(7.2e9)).unwrap();
+        assert!(c.refused);
+        assert_eq!(
+            c.message,
+            "the device stayed at 137.100000 MHz: 7200.000000 MHz is outside its range"
+        );
+        assert_eq!(
+            s.center_freq_hz, 137.1e6,
+            "settings keep the last good tuning"
+        );
+        // A driver that corrects ppm itself is asked for the plain frequency.
+        let mut rtl = Mock::rtlsdr();
+        let mut s = DeviceSettings {
+            ppm: 10.0,
+            ..settings(100e6)
+        };
+        let applied = configure(&mut rtl, &s).unwrap();
+        assert_eq!(applied.software_ppm, 0.0);
+        rtl.calls.clear();
+        apply(&mut rtl, &mut s, &applied, &RadioCommand::Tune(137.1e6)).unwrap();
+        assert_eq!(rtl.calls, ["freq 137100000.0"]);
+    }
+
+    #[test]
+    fn gain_steps_add_to_the_gain_asked_for_and_stop_at_the_range() {
+        let mut rtl = Mock::rtlsdr();
+        rtl.agc = Some(true);
+        let mut s = DeviceSettings {
+            gain: Gain::Agc,
+            ..settings(137.9e6)
+        };
+        let applied = configure(&mut rtl, &s).unwrap();
+        rtl.gain_db = 30.0;
+        rtl.calls.clear();
+        // From AGC: manual, one step above where the AGC left the gain.
+        let c = apply(&mut rtl, &mut s, &applied, &RadioCommand::StepGain(1.0)).unwrap();
+        assert_eq!(rtl.calls, ["agc false", "gain overall 31"]);
+        assert_eq!(c.message, "gain 31.0 dB");
+        assert_eq!(s.gain, Gain::Total(31.0));
+        // The device rounds 31 to 30; the next step still moves on (32 → 32.5).
+        assert_eq!(rtl.gain_db, 30.0);
+        apply(&mut rtl, &mut s, &applied, &RadioCommand::StepGain(1.0)).unwrap();
+        assert_eq!(rtl.calls.last().unwrap(), "gain overall 32");
+        assert_eq!(rtl.gain_db, 32.5);
+        for _ in 0..30 {
+            apply(&mut rtl, &mut s, &applied, &RadioCommand::StepGain(1.0)).unwrap();
+        }
+        let c = apply(&mut rtl, &mut s, &applied, &RadioCommand::StepGain(1.0)).unwrap();
+        assert_eq!(c.message, "gain 49.6 dB (maximum)");
+        assert_eq!(s.gain, Gain::Total(49.6));
+        for _ in 0..60 {
+            apply(&mut rtl, &mut s, &applied, &RadioCommand::StepGain(-1.0)).unwrap();
+        }
+        assert_eq!(s.gain, Gain::Total(0.0));
+        // The frequency is untouched by gain changes.
+        assert!(!rtl.calls.iter().any(|c| c.starts_with("freq")));
+    }
+
+    #[test]
+    fn agc_toggles_where_the_device_has_it() {
+        let mut rtl = Mock::rtlsdr();
+        let mut s = DeviceSettings {
+            gain: Gain::Total(20.0),
+            ..settings(137.9e6)
+        };
+        let applied = configure(&mut rtl, &s).unwrap();
+        rtl.calls.clear();
+        let c = apply(&mut rtl, &mut s, &applied, &RadioCommand::ToggleAgc).unwrap();
+        assert_eq!(c.message, "AGC on");
+        assert_eq!(s.gain, Gain::Agc);
+        assert_eq!(rtl.calls, ["agc true"]);
+        rtl.gain_db = 42.5;
+        let c = apply(&mut rtl, &mut s, &applied, &RadioCommand::ToggleAgc).unwrap();
+        assert_eq!(c.message, "AGC off, gain 42.5 dB");
+        assert_eq!(s.gain, Gain::Total(42.5));
+        assert_eq!(rtl.calls.last().unwrap(), "agc false");
+        let mut hackrf = Mock::hackrf();
+        let mut s = settings(437e6);
+        s.sample_rate_hz = Some(8e6);
+        let applied = configure(&mut hackrf, &s).unwrap();
+        let e = apply(&mut hackrf, &mut s, &applied, &RadioCommand::ToggleAgc).unwrap_err();
+        assert_eq!(
+            e,
+            "this hackrf device has no automatic gain: set it with the arrow keys"
+        );
+        assert_eq!(s.gain, Gain::DeviceDefault);
     }
 }

@@ -142,6 +142,11 @@ pub trait SampleSource: Send {
     fn reconnects(&self) -> u64 {
         0
     }
+    /// The centre frequency of the samples the last `read` returned: a live device
+    /// may be retuned during the run. Files: the recording's.
+    fn center_freq_hz(&self) -> Option<f64> {
+        self.info().center_freq_hz
+    }
 }
 
 /// A problem with an input, one line: `"<path>: <problem>"`.

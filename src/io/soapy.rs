@@ -5,13 +5,23 @@
 //! the block is dropped and counted (`dropped_samples`), so a slow consumer loses
 //! samples instead of overflowing the device's own buffers silently.
 //!
+//! The queue is bounded in samples (`queue_s` seconds of signal, at least
+//! `queue_blocks` reads), not in reads, so it holds the time it promises whatever the
+//! size of the device's reads.
+//!
+//! The TUI's tuning and gain keys reach the device through a [`DeviceTuner`]: the reader
+//! thread applies each [`RadioCommand`] between two reads, and every block carries the
+//! centre frequency it was received at.
+//!
 //! A device that fails (a stream error, or no samples for [`SoapyConfig::stall`]) ends
 //! the stream with an error naming the device — or, with `reconnect`, is reopened with
 //! the same settings until it answers again (the gap is counted as `reconnects`).
 
-use crate::io::device::{configure, Applied, DeviceSettings, RadioControl};
+use crate::io::device::{
+    apply, configure, Applied, DeviceSettings, Gain, RadioChange, RadioCommand, RadioControl,
+};
 use crate::io::{Container, InputError, RecordingInfo, SampleFormat, SampleSource};
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use num_complex::Complex32;
 use soapysdr::{Device, Direction, ErrorCode, RxStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,10 +36,11 @@ pub struct SoapyConfig {
     /// `driver=redpitaya,addr=192.168.1.100,port=1001`.
     pub args: String,
     pub settings: DeviceSettings,
-    /// Blocks of up to `mtu()` samples queued between the reader thread and `read`…
+    /// The queue between the reader thread and `read` holds this many reads of
+    /// `mtu()` samples…
     pub queue_blocks: usize,
-    /// …or more, to hold this many seconds of signal (a device with a small `mtu()`
-    /// otherwise leaves little room for a stage's slow start).
+    /// …or this many seconds of signal, whichever is more (a device with a small
+    /// `mtu()` otherwise leaves little room for a stage's slow start). `live --buffer`.
     pub queue_s: f64,
     /// Reopen a failed device instead of ending the stream.
     pub reconnect: bool,
@@ -54,13 +65,27 @@ impl SoapyConfig {
     }
 }
 
-type Block = Result<Vec<Complex32>, String>;
+/// Samples as read, with the centre frequency they were received at.
+struct Samples {
+    data: Vec<Complex32>,
+    center_freq_hz: f64,
+}
+
+type Block = Result<Samples, String>;
+
+/// A command for the reader thread and where its answer goes.
+type Command = (RadioCommand, Sender<Result<RadioChange, String>>);
 
 /// A device as a [`SampleSource`].
 pub struct SoapySource {
     info: RecordingInfo,
     applied: Applied,
     rx: Receiver<Block>,
+    /// Samples in the queue (the reader's bound).
+    queued: Arc<AtomicU64>,
+    commands: Sender<Command>,
+    /// The centre frequency of the samples `read` returns now.
+    center_freq_hz: f64,
     dropped: Arc<AtomicU64>,
     reconnects: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
@@ -145,6 +170,9 @@ impl RadioControl for SoapyRadio {
         }
         .map_err(msg)
     }
+    fn gain_db(&self) -> Result<f64, String> {
+        self.dev.gain(RX, 0).map_err(msg)
+    }
     fn has_agc(&self) -> Result<bool, String> {
         self.dev.has_gain_mode(RX, 0).map_err(msg)
     }
@@ -157,11 +185,13 @@ impl RadioControl for SoapyRadio {
 }
 
 struct Opened {
-    /// The device must outlive its stream.
-    _dev: Device,
+    /// The device's controls; the device must outlive its stream.
+    radio: SoapyRadio,
     stream: RxStream<Complex32>,
     mtu: usize,
     applied: Applied,
+    /// Where the device is tuned now (changed by [`RadioCommand::Tune`]).
+    center_freq_hz: f64,
 }
 
 /// Opens, configures and starts the device.
@@ -178,9 +208,10 @@ fn open_device(config: &SoapyConfig) -> Result<Opened, String> {
         .activate(None)
         .map_err(|e| format!("starting the stream: {e}"))?;
     Ok(Opened {
-        _dev: dev,
+        radio: SoapyRadio { dev },
         stream,
         mtu,
+        center_freq_hz: applied.center_freq_hz,
         applied,
     })
 }
@@ -193,15 +224,21 @@ impl SoapySource {
             problem,
         })?;
         let applied = opened.applied.clone();
-        let blocks_for_time = (applied.sample_rate_hz * config.queue_s / opened.mtu as f64).ceil();
-        let queue = config.queue_blocks.max(blocks_for_time as usize).max(1);
-        let (tx, rx) = bounded::<Block>(queue);
+        let for_time = (applied.sample_rate_hz * config.queue_s).ceil() as u64;
+        let capacity = (config.queue_blocks.max(1) as u64 * opened.mtu as u64).max(for_time);
+        // Unbounded as a channel, bounded by the sample count the reader keeps.
+        let (tx, rx) = unbounded::<Block>();
+        let (commands, command_rx) = unbounded::<Command>();
+        let queued = Arc::new(AtomicU64::new(0));
         let dropped = Arc::new(AtomicU64::new(0));
         let reconnects = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let reader = Reader {
             config: config.clone(),
             tx,
+            capacity,
+            queued: queued.clone(),
+            commands: command_rx,
             dropped: dropped.clone(),
             reconnects: reconnects.clone(),
             stop: stop.clone(),
@@ -235,8 +272,11 @@ impl SoapySource {
         };
         Ok(SoapySource {
             info,
+            center_freq_hz: applied.center_freq_hz,
             applied,
             rx,
+            queued,
+            commands,
             dropped,
             reconnects,
             stop,
@@ -252,12 +292,80 @@ impl SoapySource {
     pub fn applied(&self) -> &Applied {
         &self.applied
     }
+
+    /// A handle the UI tunes the device with (any thread).
+    pub fn tuner(&self) -> DeviceTuner {
+        DeviceTuner {
+            commands: self.commands.clone(),
+            center_freq_hz: self.applied.center_freq_hz,
+            gain: self
+                .applied
+                .notes
+                .iter()
+                .find_map(|n| n.strip_prefix("gain ").map(str::to_string))
+                .unwrap_or_else(|| Gain::DeviceDefault.to_string()),
+        }
+    }
+}
+
+/// Tunes a running [`SoapySource`]'s device: the reader thread applies each command
+/// between two reads (within one read timeout, 0.1 s) and answers.
+pub struct DeviceTuner {
+    commands: Sender<Command>,
+    center_freq_hz: f64,
+    gain: String,
+}
+
+impl DeviceTuner {
+    fn ask(&mut self, cmd: RadioCommand) -> Result<String, String> {
+        let (reply, answer) = bounded(1);
+        self.commands
+            .send((cmd, reply))
+            .map_err(|_| "the device is closed".to_string())?;
+        // A device being reopened (--reconnect) answers once it is back.
+        match answer.recv_timeout(Duration::from_secs(2)) {
+            Ok(Ok(change)) => {
+                self.center_freq_hz = change.center_freq_hz;
+                self.gain = change.gain.to_string();
+                if change.refused {
+                    Err(change.message)
+                } else {
+                    Ok(change.message)
+                }
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err("the device did not answer within 2 s".into()),
+        }
+    }
+}
+
+impl crate::tune::Tuner for DeviceTuner {
+    fn frequency_hz(&self) -> Option<f64> {
+        Some(self.center_freq_hz)
+    }
+    fn gain(&self) -> Option<String> {
+        Some(self.gain.clone())
+    }
+    fn tune_hz(&mut self, hz: f64) -> Result<String, String> {
+        self.ask(RadioCommand::Tune(hz))
+    }
+    fn step_gain_db(&mut self, step_db: f64) -> Result<String, String> {
+        self.ask(RadioCommand::StepGain(step_db))
+    }
+    fn toggle_agc(&mut self) -> Result<String, String> {
+        self.ask(RadioCommand::ToggleAgc)
+    }
 }
 
 /// The reader thread's state.
 struct Reader {
+    /// Its settings follow the UI's commands, so a reopened device comes back as left.
     config: SoapyConfig,
     tx: Sender<Block>,
+    /// Most samples queued at once.
+    capacity: u64,
+    queued: Arc<AtomicU64>,
+    commands: Receiver<Command>,
     dropped: Arc<AtomicU64>,
     reconnects: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
@@ -269,7 +377,7 @@ enum ReadEnd {
 }
 
 impl Reader {
-    fn run(self, first: Opened) {
+    fn run(mut self, first: Opened) {
         let mut opened = first;
         loop {
             let end = self.pump(&mut opened);
@@ -298,33 +406,41 @@ impl Reader {
         }
     }
 
-    /// Queues the error that ends the stream, unless the run stops first.
+    /// Queues the error that ends the stream (after the samples before it).
     fn send_error(&self, problem: String) {
-        let mut block: Block = Err(problem);
-        while !self.stop.load(Ordering::Relaxed) {
-            match self.tx.send_timeout(block, Duration::from_millis(100)) {
-                Err(crossbeam_channel::SendTimeoutError::Timeout(b)) => block = b,
-                _ => return,
-            }
-        }
+        let _ = self.tx.send(Err(problem));
     }
 
-    /// Reads until stopped or the device fails.
-    fn pump(&self, o: &mut Opened) -> ReadEnd {
+    /// Reads until stopped or the device fails; applies the UI's commands between reads.
+    fn pump(&mut self, o: &mut Opened) -> ReadEnd {
         let mut last_data = Instant::now();
         while !self.stop.load(Ordering::Relaxed) {
+            while let Ok((cmd, reply)) = self.commands.try_recv() {
+                let result = apply(&mut o.radio, &mut self.config.settings, &o.applied, &cmd);
+                if let Ok(change) = &result {
+                    // Samples the driver already buffered are labelled with the new
+                    // frequency too: a few milliseconds at most.
+                    o.center_freq_hz = change.center_freq_hz;
+                }
+                let _ = reply.send(result);
+            }
             let mut buf = vec![Complex32::default(); o.mtu];
             match o.stream.read(&mut [&mut buf[..]], 100_000) {
                 Ok(0) => {}
                 Ok(n) => {
                     last_data = Instant::now();
                     buf.truncate(n);
-                    match self.tx.try_send(Ok(buf)) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(_)) => {
-                            self.dropped.fetch_add(n as u64, Ordering::Relaxed);
-                        }
-                        Err(TrySendError::Disconnected(_)) => return ReadEnd::Stopped,
+                    if self.queued.load(Ordering::Relaxed) + n as u64 > self.capacity {
+                        self.dropped.fetch_add(n as u64, Ordering::Relaxed);
+                        continue;
+                    }
+                    self.queued.fetch_add(n as u64, Ordering::Relaxed);
+                    let block = Samples {
+                        data: buf,
+                        center_freq_hz: o.center_freq_hz,
+                    };
+                    if self.tx.send(Ok(block)).is_err() {
+                        return ReadEnd::Stopped;
                     }
                     continue;
                 }
@@ -373,7 +489,10 @@ impl SampleSource for SoapySource {
         while self.pos >= self.pending.len() {
             let problem = match self.rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(Ok(block)) => {
-                    self.pending = block;
+                    self.queued
+                        .fetch_sub(block.data.len() as u64, Ordering::Relaxed);
+                    self.pending = block.data;
+                    self.center_freq_hz = block.center_freq_hz;
                     self.pos = 0;
                     continue;
                 }
@@ -410,13 +529,17 @@ impl SampleSource for SoapySource {
     fn reconnects(&self) -> u64 {
         self.reconnects.load(Ordering::Relaxed)
     }
+
+    fn center_freq_hz(&self) -> Option<f64> {
+        Some(self.center_freq_hz)
+    }
 }
 
 impl Drop for SoapySource {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        // The reader never blocks on the queue (try_send, and a final error is sent
-        // with a timeout), so it sees the flag within one read timeout.
+        // The reader never blocks on the queue (it is bounded by the sample count the
+        // reader keeps), so it sees the flag within one read timeout.
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

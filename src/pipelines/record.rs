@@ -7,6 +7,9 @@
 //! With a [`RecordSwitch`] (the TUI's `r` key) recording starts and stops during the
 //! run: each stretch is its own complete file (`FILE`, then `FILE-2`, `FILE-3` …) whose
 //! start time is that of its first sample.
+//!
+//! A live device retuned mid-run (the TUI's tuning keys) starts a new file the same
+//! way: a SigMF recording has one centre frequency, so each file keeps the truth.
 
 use crate::chain::{Chunk, Product, SampleStage};
 use crate::error::Result;
@@ -44,6 +47,8 @@ pub struct RecordingStage {
     current: PathBuf,
     /// Samples in the current file.
     samples: u64,
+    /// The centre frequency of the latest chunk (of the file being written).
+    center_freq_hz: Option<f64>,
     switch: Option<RecordSwitch>,
     files: usize,
     done: Vec<Product>,
@@ -85,6 +90,7 @@ impl RecordingStage {
             inner,
             sink: None,
             current: spec.path.clone(),
+            center_freq_hz: spec.center_freq_hz,
             spec,
             samples: 0,
             switch: Some(switch.clone()),
@@ -101,6 +107,7 @@ impl RecordingStage {
         self.files += 1;
         let mut spec = self.spec.clone();
         spec.path = numbered(&self.spec.path, self.files);
+        spec.center_freq_hz = self.center_freq_hz;
         let offset_s = first_sample as f64 / spec.sample_rate_hz;
         spec.start_time = spec
             .start_time
@@ -135,6 +142,15 @@ impl SampleStage for RecordingStage {
     }
 
     fn process(&mut self, chunk: &Chunk) -> Result<()> {
+        if let Some(hz) = chunk.center_freq_hz {
+            if self.center_freq_hz != Some(hz) {
+                self.center_freq_hz = Some(hz);
+                if self.sink.is_some() {
+                    self.close()?;
+                    self.open(chunk.first_sample)?;
+                }
+            }
+        }
         if let Some(on) = self.switch.as_ref().map(RecordSwitch::is_on) {
             if on && self.sink.is_none() {
                 self.open(chunk.first_sample)?;
@@ -203,7 +219,43 @@ mod tests {
             samples: (0..n)
                 .map(|i| Complex32::new((first + i as u64) as f32, 0.0))
                 .collect(),
+            center_freq_hz: Some(137.9e6),
         }
+    }
+
+    #[test]
+    fn a_retuned_device_starts_a_new_file_at_its_new_frequency() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = SinkSpec {
+            path: dir.path().join("rec.sigmf-meta"),
+            container: Container::SigMf,
+            format: SampleFormat::Cf32,
+            sample_rate_hz: 1000.0,
+            center_freq_hz: Some(137.9e6),
+            start_time: None,
+            annotations: Vec::new(),
+            description: None,
+            hw: None,
+        };
+        let mut stage = Box::new(RecordingStage::wrap(Box::new(Count(0)), spec).unwrap());
+        stage.process(&chunk(0, 300)).unwrap();
+        let mut retuned = chunk(300, 200);
+        retuned.center_freq_hz = Some(137.1e6);
+        stage.process(&retuned).unwrap();
+        let products = stage.finish().unwrap();
+        let read = |p: &Path| {
+            let mut src = crate::io::open_source(p.to_str().unwrap(), &Default::default()).unwrap();
+            let mut v = Vec::new();
+            while src.read(&mut v, 4096).unwrap() > 0 {}
+            (src.info().center_freq_hz, v)
+        };
+        assert_eq!(products.len(), 2);
+        assert_eq!(
+            read(&products[0].path),
+            (Some(137.9e6), chunk(0, 300).samples)
+        );
+        assert_eq!(read(&products[1].path), (Some(137.1e6), retuned.samples));
+        assert_eq!(products[1].path, dir.path().join("rec-2.sigmf-meta"));
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub enum Colormap {
 }
 
 impl Colormap {
-    fn color(self, t: f64) -> [u8; 3] {
+    /// The colour at `t` in [0, 1] (clamped).
+    pub fn color(self, t: f64) -> [u8; 3] {
         let t = t.clamp(0.0, 1.0);
         match self {
             Colormap::Viridis => colorous::VIRIDIS.eval_continuous(t).as_array(),

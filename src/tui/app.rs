@@ -2,8 +2,10 @@
 //! (plus the time since the start, passed in), so it draws the same screen for the same
 //! inputs — which the snapshot tests rely on.
 
+use crate::pipelines::waterfall::Colormap;
 use crate::status::StageStatus;
 use crate::tap::SpectrumFrame;
+use crate::tune::{describe_hz, parse_frequency};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -22,14 +24,29 @@ const WATERFALL_ROWS: usize = 200;
 const LOG_LINES: usize = 200;
 const DB_SPANS: [f32; 8] = [20.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0, 120.0];
 const ZOOMS: [u32; 4] = [1, 2, 4, 8];
+/// Tuning steps of the arrow keys, Hz (`s` cycles).
+const TUNE_STEPS_HZ: [f64; 6] = [1e3, 5e3, 10e3, 25e3, 100e3, 1e6];
+/// Gain step of the up/down keys.
+pub const GAIN_STEP_DB: f64 = 1.0;
+/// The `[` and `]` keys move the dB scale by this much.
+const DB_REF_STEP: f32 = 5.0;
+const COLORMAPS: [Colormap; 3] = [Colormap::Viridis, Colormap::Turbo, Colormap::Grey];
+/// How long a message stays on the status line.
+const MESSAGE_FOR: Duration = Duration::from_secs(5);
 
 /// What the event loop should do after a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Action {
     Continue,
     Quit,
     /// `r`: start or stop recording (the event loop owns the switch).
     ToggleRecording,
+    /// Tune to this frequency, Hz (arrow keys, or `f` and a typed frequency).
+    Tune(f64),
+    /// Gain up or down by this many dB.
+    StepGain(f64),
+    /// `a`: automatic gain on/off.
+    ToggleAgc,
 }
 
 /// The TUI's whole state.
@@ -53,6 +70,17 @@ pub struct App {
     pending_ok: f64,
     pending_failed: f64,
     last_frame_log_s: f64,
+    /// Where the tuner says the decoder is tuned (None: this run cannot tune).
+    tuned_hz: Option<f64>,
+    gain: Option<String>,
+    step_index: usize,
+    /// The frequency being typed after `f`.
+    input: Option<String>,
+    /// The status line: text, whether it is an error, when it was set.
+    message: Option<(String, bool, Duration)>,
+    colormap_index: usize,
+    /// Added to the automatic top of the dB scale (`[` and `]`).
+    db_ref_offset: f32,
 }
 
 impl App {
@@ -75,7 +103,50 @@ impl App {
             pending_ok: 0.0,
             pending_failed: 0.0,
             last_frame_log_s: f64::NEG_INFINITY,
+            tuned_hz: None,
+            gain: None,
+            step_index: 1,
+            input: None,
+            message: None,
+            colormap_index: 0,
+            db_ref_offset: 0.0,
         }
+    }
+
+    /// What the tuner reports (each tick, and after each tuning key).
+    pub fn set_tuning(&mut self, frequency_hz: Option<f64>, gain: Option<String>) {
+        self.tuned_hz = frequency_hz;
+        self.gain = gain;
+    }
+
+    /// A line on the status line for a few seconds (the answer to a key).
+    pub fn set_message(&mut self, text: String, error: bool) {
+        self.message = Some((text, error, self.elapsed));
+    }
+
+    /// The message shown now, if any.
+    pub fn message(&self) -> Option<&str> {
+        self.message
+            .as_ref()
+            .filter(|(_, _, at)| self.elapsed.saturating_sub(*at) < MESSAGE_FOR)
+            .map(|(t, _, _)| t.as_str())
+    }
+
+    pub fn tune_step_hz(&self) -> f64 {
+        TUNE_STEPS_HZ[self.step_index]
+    }
+
+    /// The frequency being typed, while `f` is open.
+    pub fn input(&self) -> Option<&str> {
+        self.input.as_deref()
+    }
+
+    pub fn colormap(&self) -> Colormap {
+        COLORMAPS[self.colormap_index]
+    }
+
+    pub fn db_ref_offset(&self) -> f32 {
+        self.db_ref_offset
     }
 
     /// Takes the latest snapshots: logs what changed, adds a waterfall row for a new frame.
@@ -198,7 +269,64 @@ impl App {
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             return Action::Quit;
         }
+        if let Some(text) = self.input.as_mut() {
+            // Typing a frequency: every key belongs to the input line.
+            match key.code {
+                KeyCode::Esc => self.input = None,
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                KeyCode::Enter => {
+                    let typed = self.input.take().unwrap_or_default();
+                    match parse_frequency(&typed) {
+                        Ok(hz) => return Action::Tune(hz),
+                        Err(e) => self.set_message(e, true),
+                    }
+                }
+                KeyCode::Char(c)
+                    if text.len() < 24 && (c.is_ascii_alphanumeric() || ".-+".contains(c)) =>
+                {
+                    text.push(c)
+                }
+                _ => {}
+            }
+            return Action::Continue;
+        }
         match key.code {
+            KeyCode::Left | KeyCode::Right => {
+                let Some(hz) = self.tuned_hz else {
+                    self.set_message("this run cannot be tuned".into(), true);
+                    return Action::Continue;
+                };
+                let step = self.tune_step_hz();
+                return Action::Tune(if key.code == KeyCode::Left {
+                    hz - step
+                } else {
+                    hz + step
+                });
+            }
+            KeyCode::Up => return Action::StepGain(GAIN_STEP_DB),
+            KeyCode::Down => return Action::StepGain(-GAIN_STEP_DB),
+            KeyCode::Char('a') => return Action::ToggleAgc,
+            KeyCode::Char('f') => {
+                if self.tuned_hz.is_some() {
+                    self.input = Some(String::new());
+                } else {
+                    self.set_message("this run cannot be tuned".into(), true);
+                }
+            }
+            KeyCode::Char('s') => {
+                self.step_index = (self.step_index + 1) % TUNE_STEPS_HZ.len();
+                let text = format!("tuning step {}", step_label(self.tune_step_hz()));
+                self.set_message(text, false);
+            }
+            KeyCode::Char('c') => {
+                self.colormap_index = (self.colormap_index + 1) % COLORMAPS.len();
+                let text = format!("colour map {:?}", self.colormap()).to_lowercase();
+                self.set_message(text, false);
+            }
+            KeyCode::Char('[') => self.db_ref_offset -= DB_REF_STEP,
+            KeyCode::Char(']') => self.db_ref_offset += DB_REF_STEP,
             KeyCode::Char('q') | KeyCode::Char('Q') => return Action::Quit,
             KeyCode::Char('r') => return Action::ToggleRecording,
             KeyCode::Esc if self.help => self.help = false,
@@ -220,13 +348,19 @@ impl App {
     }
 
     /// The tuned frequency relative to the centre: the first stage that reports a carrier
-    /// or channel offset.
+    /// or channel offset, plus the channel's move within a recording (`tune_offset_hz`).
     fn tuned_offset_hz(&self) -> f64 {
         self.stages
             .iter()
             .find_map(|s| {
-                s.value("carrier_offset_hz")
-                    .or_else(|| s.value("offset_hz"))
+                let moved = s.value("tune_offset_hz");
+                let within = s
+                    .value("carrier_offset_hz")
+                    .or_else(|| s.value("offset_hz"));
+                match (moved, within) {
+                    (None, None) => None,
+                    (m, w) => Some(m.unwrap_or(0.0) + w.unwrap_or(0.0)),
+                }
             })
             .unwrap_or(0.0)
     }
@@ -275,28 +409,69 @@ impl App {
             self.render_constellation(f, iq);
         }
         self.render_log(f, log);
-        f.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled(" q", Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(" quit "),
-                Span::styled(" space", Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(" pause "),
-                Span::styled(" +/-", Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(" dB range "),
-                Span::styled(" z", Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(" zoom "),
-                Span::styled(" p", Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(" peak "),
-                Span::styled(" r", Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(" rec "),
-                Span::styled(" h", Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(" help"),
-            ])),
-            footer,
-        );
+        self.render_footer(f, footer);
         if self.help {
             self.render_help(f);
         }
+    }
+
+    /// The input line while a frequency is typed, else the latest message, else the
+    /// radio's state and the main keys.
+    fn render_footer(&self, f: &mut Frame, area: Rect) {
+        let bold = Style::new().add_modifier(Modifier::BOLD);
+        let line = if let Some(text) = &self.input {
+            let unit = if self.relative() { "offset" } else { "MHz" };
+            Line::from(vec![
+                Span::styled(format!(" Tune to ({unit}): "), bold),
+                Span::raw(format!("{text}_")),
+                Span::raw("   Enter tune  Esc cancel"),
+            ])
+        } else if let Some(text) = self.message() {
+            let error = self.message.as_ref().is_some_and(|m| m.1);
+            let style = if error {
+                Style::new().fg(Color::Red)
+            } else {
+                Style::new().fg(Color::Cyan)
+            };
+            Line::from(Span::styled(format!(" {text}"), style))
+        } else {
+            let mut spans = Vec::new();
+            if let Some(hz) = self.tuned_hz {
+                spans.push(Span::styled(
+                    format!(" {}", describe_hz(hz, self.relative())),
+                    bold,
+                ));
+                spans.push(Span::raw(format!(" ±{}", step_label(self.tune_step_hz()))));
+            }
+            if let Some(g) = &self.gain {
+                spans.push(Span::raw(format!(" gain {g}")));
+            }
+            if !spans.is_empty() {
+                spans.push(Span::raw(" │"));
+            }
+            for (k, what) in [
+                ("q", "quit"),
+                ("h", "help"),
+                ("←→", "tune"),
+                ("f", "freq"),
+                ("↑↓", "gain"),
+                ("space", "pause"),
+                ("z", "zoom"),
+                ("r", "rec"),
+            ] {
+                spans.push(Span::styled(format!(" {k}"), bold));
+                spans.push(Span::raw(format!(" {what}")));
+            }
+            Line::from(spans)
+        };
+        f.render_widget(Paragraph::new(line), area);
+    }
+
+    /// Frequencies are offsets when the spectrum has no centre frequency.
+    fn relative(&self) -> bool {
+        self.spectrum
+            .as_ref()
+            .is_some_and(|s| s.center_freq_hz.is_none())
     }
 
     fn render_header(&self, f: &mut Frame, area: Rect) {
@@ -382,7 +557,7 @@ impl App {
             .iter()
             .copied()
             .fold(f32::NEG_INFINITY, f32::max);
-        let top = ((max + 5.0) / 10.0).ceil() * 10.0;
+        let top = ((max + 5.0) / 10.0).ceil() * 10.0 + self.db_ref_offset;
         (top - self.db_span(), top)
     }
 
@@ -474,6 +649,7 @@ impl App {
                     hi,
                     bottom,
                     top,
+                    colormap: self.colormap(),
                 },
                 inner,
             );
@@ -594,17 +770,24 @@ impl App {
     fn render_help(&self, f: &mut Frame) {
         let text = vec![
             Line::from("q / Ctrl-C  quit (products are finished)"),
+            Line::from("← / →       tune down / up one step"),
+            Line::from("s           tuning step 1k 5k 10k 25k 100k 1M"),
+            Line::from("f           type a frequency (137.9, 137.9M, 137900k)"),
+            Line::from("↑ / ↓       gain up / down 1 dB (a device)"),
+            Line::from("a           automatic gain (AGC) on / off"),
             Line::from("space       pause / resume the waterfall"),
             Line::from("+ / -       widen / narrow the dB range"),
+            Line::from("[ / ]       move the dB range down / up 5 dB"),
+            Line::from("c           colour map viridis, turbo, grey"),
             Line::from("z           zoom 1x 2x 4x 8x on the tuned channel"),
             Line::from("p           peak hold on / off (resets it)"),
             Line::from("r           start / stop recording (a new file each time)"),
             Line::from("h / Esc     close this help"),
-            Line::from(""),
+            Line::from("recording: tuning moves the channel within its band"),
             Line::from("yellow line: tuned channel; grey: peak hold"),
         ];
         let a = f.area();
-        let w = 54.min(a.width);
+        let w = 58.min(a.width);
         let h = (text.len() as u16 + 2).min(a.height);
         let rect = Rect::new(a.x + (a.width - w) / 2, a.y + (a.height - h) / 2, w, h);
         f.render_widget(Clear, rect);
@@ -612,6 +795,15 @@ impl App {
             Paragraph::new(text).block(Block::bordered().title(" Help ")),
             rect,
         );
+    }
+}
+
+/// `5k`, `1M`: a tuning step.
+fn step_label(hz: f64) -> String {
+    if hz >= 1e6 {
+        format!("{}M", hz / 1e6)
+    } else {
+        format!("{}k", hz / 1e3)
     }
 }
 
@@ -673,6 +865,7 @@ struct WaterfallView<'a> {
     hi: usize,
     bottom: f32,
     top: f32,
+    colormap: Colormap,
 }
 
 impl WaterfallView<'_> {
@@ -686,8 +879,8 @@ impl WaterfallView<'_> {
             .copied()
             .fold(f32::NEG_INFINITY, f32::max);
         let t = ((v - self.bottom) / (self.top - self.bottom)).clamp(0.0, 1.0);
-        let c = colorous::VIRIDIS.eval_continuous(t as f64);
-        Color::Rgb(c.r, c.g, c.b)
+        let [r, g, b] = self.colormap.color(t as f64);
+        Color::Rgb(r, g, b)
     }
 }
 
@@ -856,5 +1049,120 @@ mod tests {
             Duration::ZERO,
         );
         assert_eq!(app.view(&f), (48, 64));
+    }
+
+    fn typed(app: &mut App, text: &str) -> Vec<Action> {
+        text.chars()
+            .map(|c| app.on_key(key(KeyCode::Char(c))))
+            .collect()
+    }
+
+    #[test]
+    fn arrow_keys_tune_by_the_step_and_s_changes_it() {
+        let mut app = App::new("t");
+        // Nothing to tune: the status line says so.
+        assert_eq!(app.on_key(key(KeyCode::Right)), Action::Continue);
+        assert_eq!(app.message(), Some("this run cannot be tuned"));
+        app.set_tuning(Some(137.9e6), Some("40 dB".into()));
+        assert_eq!(app.on_key(key(KeyCode::Right)), Action::Tune(137.905e6));
+        assert_eq!(app.on_key(key(KeyCode::Left)), Action::Tune(137.895e6));
+        let steps: Vec<f64> = (0..6)
+            .map(|_| {
+                app.on_key(key(KeyCode::Char('s')));
+                app.tune_step_hz()
+            })
+            .collect();
+        assert_eq!(steps, [10e3, 25e3, 100e3, 1e6, 1e3, 5e3]);
+        app.on_key(key(KeyCode::Char('s')));
+        assert_eq!(app.message(), Some("tuning step 10k"));
+        assert_eq!(app.on_key(key(KeyCode::Right)), Action::Tune(137.91e6));
+    }
+
+    #[test]
+    fn f_opens_a_frequency_line_that_takes_every_key() {
+        let mut app = App::new("t");
+        app.set_tuning(Some(137.9e6), None);
+        assert_eq!(app.on_key(key(KeyCode::Char('f'))), Action::Continue);
+        assert_eq!(app.input(), Some(""));
+        // q, h and space are text now, not commands.
+        assert!(typed(&mut app, "13q7")
+            .iter()
+            .all(|a| *a == Action::Continue));
+        assert_eq!(app.input(), Some("13q7"));
+        app.on_key(key(KeyCode::Backspace));
+        app.on_key(key(KeyCode::Backspace));
+        typed(&mut app, "7.1");
+        assert_eq!(app.input(), Some("137.1"));
+        assert!(!app.help_shown());
+        assert_eq!(app.on_key(key(KeyCode::Enter)), Action::Tune(137.1e6));
+        assert_eq!(app.input(), None);
+        // Units as typed.
+        app.on_key(key(KeyCode::Char('f')));
+        typed(&mut app, "145800k");
+        assert_eq!(app.on_key(key(KeyCode::Enter)), Action::Tune(145.8e6));
+        // A typo: a message, no tuning.
+        app.on_key(key(KeyCode::Char('f')));
+        typed(&mut app, "x1");
+        assert_eq!(app.on_key(key(KeyCode::Enter)), Action::Continue);
+        assert!(app.message().unwrap().contains("not a frequency"));
+        // Esc cancels; Ctrl-C still quits from the line.
+        app.on_key(key(KeyCode::Char('f')));
+        typed(&mut app, "1");
+        app.on_key(key(KeyCode::Esc));
+        assert_eq!(app.input(), None);
+        app.on_key(key(KeyCode::Char('f')));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(app.on_key(ctrl_c), Action::Quit);
+    }
+
+    #[test]
+    fn gain_agc_colour_map_and_db_reference_keys() {
+        let mut app = App::new("t");
+        assert_eq!(app.on_key(key(KeyCode::Up)), Action::StepGain(1.0));
+        assert_eq!(app.on_key(key(KeyCode::Down)), Action::StepGain(-1.0));
+        assert_eq!(app.on_key(key(KeyCode::Char('a'))), Action::ToggleAgc);
+        assert_eq!(app.colormap(), Colormap::Viridis);
+        app.on_key(key(KeyCode::Char('c')));
+        assert_eq!(app.colormap(), Colormap::Turbo);
+        assert_eq!(app.message(), Some("colour map turbo"));
+        app.on_key(key(KeyCode::Char('c')));
+        app.on_key(key(KeyCode::Char('c')));
+        assert_eq!(app.colormap(), Colormap::Viridis);
+        app.on_key(key(KeyCode::Char(']')));
+        app.on_key(key(KeyCode::Char(']')));
+        app.on_key(key(KeyCode::Char('[')));
+        assert_eq!(app.db_ref_offset(), 5.0);
+        // The scale's top moves with it: -50 dB peak → top -40 → -35.
+        assert_eq!(app.db_scale(&frame(1)), (-95.0, -35.0));
+    }
+
+    #[test]
+    fn messages_last_five_seconds_of_the_run() {
+        let mut app = App::new("t");
+        app.on_tick(vec![], None, Duration::from_secs(10));
+        app.set_message("AGC on".into(), false);
+        app.on_tick(vec![], None, Duration::from_millis(14_900));
+        assert_eq!(app.message(), Some("AGC on"));
+        app.on_tick(vec![], None, Duration::from_secs(15));
+        assert_eq!(app.message(), None);
+    }
+
+    #[test]
+    fn the_marker_adds_the_channel_move_to_the_carrier_offset() {
+        let mut app = App::new("t");
+        app.on_tick(
+            vec![StageStatus::new("x", "LOCKED")
+                .with("carrier_offset_hz", 1e3)
+                .with("tune_offset_hz", 20e3)],
+            None,
+            Duration::ZERO,
+        );
+        assert_eq!(app.tuned_offset_hz(), 21e3);
+        app.on_tick(
+            vec![StageStatus::new("x", "SEARCHING").with("tune_offset_hz", -5e3)],
+            None,
+            Duration::ZERO,
+        );
+        assert_eq!(app.tuned_offset_hz(), -5e3);
     }
 }

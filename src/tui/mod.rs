@@ -13,6 +13,7 @@ use crate::chain::{RunReport, Running};
 use crate::error::{Error, Result};
 use crate::pipelines::record::RecordSwitch;
 use crate::tap::SpectrumTap;
+use crate::tune::Tuner;
 use crossterm::event::{self, Event};
 use crossterm::execute;
 use crossterm::terminal::{
@@ -57,6 +58,25 @@ fn install_panic_hook() {
     });
 }
 
+/// Passes a key's request to the tuner and shows the answer on the status line.
+fn answer(
+    app: &mut App,
+    tuner: &mut std::result::Result<Box<dyn Tuner>, String>,
+    ask: impl FnOnce(&mut dyn Tuner) -> std::result::Result<String, String>,
+) {
+    match tuner {
+        Ok(t) => {
+            let result = ask(t.as_mut());
+            app.set_tuning(t.frequency_hz(), t.gain());
+            match result {
+                Ok(m) => app.set_message(m, false),
+                Err(e) => app.set_message(e, true),
+            }
+        }
+        Err(why) => app.set_message(why.clone(), true),
+    }
+}
+
 /// What ended the TUI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -67,13 +87,15 @@ pub enum Ended {
 }
 
 /// Shows `running` until the user quits; stops the chain (via `stop`) if it is still
-/// running then, and returns its report.
+/// running then, and returns its report. The tuning and gain keys act on `tuner`
+/// (`Err(why)`: this run cannot tune, and the status line says why).
 pub fn run(
     running: Running,
     tap: &SpectrumTap,
     title: &str,
     stop: Arc<AtomicBool>,
     record: Option<RecordSwitch>,
+    mut tuner: std::result::Result<Box<dyn Tuner>, String>,
 ) -> Result<(RunReport, Ended)> {
     if !std::io::stdout().is_terminal() {
         return Err(Error::Usage(
@@ -88,6 +110,9 @@ pub fn run(
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(io_err)?;
     terminal.clear().map_err(io_err)?;
     let mut app = App::new(title);
+    if let Ok(t) = &tuner {
+        app.set_tuning(t.frequency_hz(), t.gain());
+    }
     let mut cpu = crate::frontend::CpuMeter::default();
     let mut next_tick = Instant::now();
     let ended = loop {
@@ -121,6 +146,15 @@ pub fn run(
                             }
                             None => app.push_log("r: this run cannot record".into()),
                         },
+                        Action::Tune(hz) => {
+                            answer(&mut app, &mut tuner, |t| t.tune_hz(hz));
+                        }
+                        Action::StepGain(db) => {
+                            answer(&mut app, &mut tuner, |t| t.step_gain_db(db));
+                        }
+                        Action::ToggleAgc => {
+                            answer(&mut app, &mut tuner, |t| t.toggle_agc());
+                        }
                         Action::Continue => {}
                     }
                     // Show the effect of a key at once.
