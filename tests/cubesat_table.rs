@@ -48,6 +48,7 @@ const TABLE: &[(&str, &str, Want)] = &[
     ("cubesat-ao27-grsat", "22825", AnyCheck),
     ("cubesat-astrocast_9k6", "43798", Bytes),
     ("cubesat-ao73", "39444", Bytes),
+    ("cubesat-by701-grsat", "41909", AnyCheck),
     ("cubesat-delfic3", "32789", Bytes),
     ("cubesat-iq-delfic3", "32789", AtLeast(1)),
     ("cubesat-iq-jy1sat", "43803", AtLeast(1)),

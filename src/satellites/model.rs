@@ -157,6 +157,10 @@ pub enum Framing {
         frame_bytes: usize,
         #[serde(default)]
         rs_dual_basis: bool,
+        /// NRZ-M before the convolutional encoder (gr-satellites' "differential"
+        /// precoding): undone on the Viterbi output, not on the channel symbols.
+        #[serde(default)]
+        differential: bool,
     },
     /// CCSDS TM with Reed–Solomon only.
     CcsdsReedSolomon {

@@ -8,6 +8,7 @@ use downlink_dsp::demod::fsk_decoder::{
     DecodedFrame, FrameCheck, FskDecoder, FskDecoderConfig, FskFraming,
 };
 use downlink_dsp::framing::ao40::{Ao40Deframer, Ao40Format, Ao40Frame};
+use downlink_dsp::framing::sync_frames::{SoftDeframer, SoftFrame};
 
 /// Subcarrier assumed when the satellite file gives none: SSB receivers are usually
 /// tuned so that a BPSK signal sits in the middle of the voice band.
@@ -29,6 +30,8 @@ pub enum BpskFraming {
     Ax25(FskFraming),
     /// AMSAT AO-40 FEC (FUNcube family): 256-byte frames.
     Ao40,
+    /// Any soft-symbol deframer (CCSDS concatenated), with the framing's name.
+    Soft(Box<dyn SoftDeframer>, String),
 }
 
 /// A BPSK transmitter's decoder.
@@ -52,6 +55,13 @@ enum Deframer {
         frames: Vec<Ao40Frame>,
         soft: Vec<f32>,
         bits: u64,
+    },
+    Soft {
+        deframer: Box<dyn SoftDeframer>,
+        frames: Vec<SoftFrame>,
+        soft: Vec<f32>,
+        /// Symbols fed so far (the index of `soft[0]` in the deframer's count).
+        symbols: u64,
     },
 }
 
@@ -92,6 +102,15 @@ impl Bpsk {
                     bits: 0,
                 },
                 "Ao40".to_string(),
+            ),
+            BpskFraming::Soft(deframer, name) => (
+                Deframer::Soft {
+                    deframer,
+                    frames: Vec::new(),
+                    soft: Vec::new(),
+                    symbols: 0,
+                },
+                name,
             ),
         };
         Ok(Bpsk {
@@ -157,6 +176,30 @@ impl Bpsk {
                         },
                         end_sample: self.line.get(i).map_or(0, |l| l.1),
                         inverted: Some(f.inverted),
+                    });
+                }
+            }
+            Deframer::Soft {
+                deframer,
+                frames,
+                soft,
+                symbols,
+            } => {
+                // The demodulator's positive means bit 0; soft deframers take positive
+                // as bit 1.
+                soft.clear();
+                soft.extend(self.line.iter().map(|l| -l.0));
+                frames.clear();
+                deframer.process(soft, frames);
+                let first = *symbols;
+                *symbols += soft.len() as u64;
+                for f in frames.drain(..) {
+                    let i = f.end_symbol.saturating_sub(first) as usize;
+                    out.push(DecodedFrame {
+                        data: f.data,
+                        check: f.check,
+                        end_sample: self.line.get(i).or(self.line.last()).map_or(0, |l| l.1),
+                        inverted: f.inverted,
                     });
                 }
             }

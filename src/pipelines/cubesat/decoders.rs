@@ -9,6 +9,7 @@ use super::bpsk::{Bpsk, BpskFraming};
 use crate::satellites::{Framing, Modulation, Transmitter};
 use downlink_dsp::demod::fsk_decoder::{DecodedFrame, FskDecoder, FskDecoderConfig, FskFraming};
 use downlink_dsp::framing::ao40::Ao40Format;
+use downlink_dsp::framing::ccsds_soft::{CcsdsSoft, CcsdsSoftConfig};
 use num_complex::Complex32;
 
 /// What a decoder reads.
@@ -108,6 +109,18 @@ pub fn build(t: &Transmitter, rate_hz: f64) -> Option<Result<Box<dyn Decoder>, S
             Framing::Ax25G3ruh => BpskFraming::Ax25(FskFraming::Ax25G3ruh),
             Framing::Ax25Nrzi => BpskFraming::Ax25(FskFraming::Ax25Nrzi),
             Framing::Ao40 => BpskFraming::Ao40,
+            Framing::CcsdsConcatenated {
+                frame_bytes,
+                rs_dual_basis,
+                differential,
+            } => match CcsdsSoft::new(CcsdsSoftConfig {
+                data_bytes: *frame_bytes,
+                dual_basis: *rs_dual_basis,
+                nrz_m: *differential,
+            }) {
+                Ok(d) => BpskFraming::Soft(Box::new(d), t.framing.kind()),
+                Err(e) => return Some(Err(e)),
+            },
             _ => return None,
         };
         return Some(

@@ -161,9 +161,11 @@ pub fn build(
         Framing::CcsdsConcatenated {
             frame_bytes,
             rs_dual_basis,
+            differential,
         } => CcsdsSoft::new(CcsdsSoftConfig {
             data_bytes: *frame_bytes,
             dual_basis: *rs_dual_basis,
+            nrz_m: *differential,
         })
         .map(|d| Box::new(d) as _),
         _ => return None,
