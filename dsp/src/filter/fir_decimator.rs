@@ -24,8 +24,7 @@ impl FirDecimator {
 
     /// Consumes all of `input`, appending about `input.len() / M` samples.
     pub fn process(&mut self, input: &[Complex32], output: &mut Vec<Complex32>) {
-        self.kernel
-            .process_with(input, output, |src, dst| dst.copy_from_slice(src));
+        self.kernel.process(input, output);
     }
 
     /// As `process`, but passes the input through `map` first (one output per

@@ -23,8 +23,7 @@ impl FirFilter {
 
     /// Filters all of `input`, appending `input.len()` samples to `output`.
     pub fn process(&mut self, input: &[Complex32], output: &mut Vec<Complex32>) {
-        self.kernel
-            .process_with(input, output, |src, dst| dst.copy_from_slice(src));
+        self.kernel.process(input, output);
     }
 
     /// Clears the history (back to the state just after `new`).

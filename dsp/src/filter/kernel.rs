@@ -92,6 +92,55 @@ impl FirKernel {
         self.skip = 0;
     }
 
+    /// Filters `input` as it is (no mapping). Same outputs, bit for bit, as
+    /// `process_with` and a copying `fill`, without copying every input into
+    /// the history first: only the windows that reach back into the history
+    /// (the first `L-1` inputs) are read from a joined copy; every later window
+    /// is a slice of `input` itself, and only the last `L-1` inputs are kept.
+    pub(crate) fn process(&mut self, input: &[Complex32], output: &mut Vec<Complex32>) {
+        let keep = self.padded_len - 1;
+        let m = self.decimation;
+        let n = input.len();
+        if n == 0 {
+            return;
+        }
+        output.reserve(n.div_ceil(m).min(n));
+        // Windows starting in the history: `hist ++ input[..keep]` covers them.
+        let head = n.min(keep);
+        self.hist.extend_from_slice(&input[..head]);
+        let mut j = outputs(
+            &self.taps_dup,
+            &self.hist,
+            self.padded_len,
+            self.skip,
+            head,
+            m,
+            output,
+        );
+        self.hist.truncate(keep);
+        if j < n {
+            // Window j (counted in `hist ++ input`) is `input[j - keep ..]`.
+            j = keep
+                + outputs(
+                    &self.taps_dup,
+                    input,
+                    self.padded_len,
+                    j - keep,
+                    n - keep,
+                    m,
+                    output,
+                );
+        }
+        self.skip = j - n;
+        if n >= keep {
+            self.hist.clear();
+            self.hist.extend_from_slice(&input[n - keep..]);
+        } else {
+            self.hist.drain(..n);
+            self.hist.extend_from_slice(input);
+        }
+    }
+
     /// Filters `input` after passing it through `fill`, which must write one
     /// output sample per input sample (`dst.len() == src.len()`). Keeps outputs
     /// at input indices 0, M, 2M, … (counted from construction or `reset`).

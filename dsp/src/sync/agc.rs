@@ -118,7 +118,11 @@ impl Agc {
 
     /// Same as [`Agc::process`], in place.
     pub fn process_in_place(&mut self, buf: &mut [Complex32]) {
-        for x in buf {
+        let mut rest = buf;
+        while self.count < self.warmup {
+            let Some((x, tail)) = rest.split_first_mut() else {
+                return;
+            };
             let p = x.norm_sqr() as f64;
             let a = if p > self.power {
                 self.attack
@@ -128,17 +132,29 @@ impl Agc {
             // Plain mean of everything so far until the time constant takes
             // over: no seed value, and a start that ramps up from zero (a
             // filter's transient) cannot leave the gain far too high.
-            let a = if self.count < self.warmup {
-                self.count += 1.0;
-                a.max(1.0 / self.count)
-            } else {
-                a
-            };
+            self.count += 1.0;
+            let a = a.max(1.0 / self.count);
             self.power = (self.power + a * (p - self.power)).max(MIN_POWER);
+            *x *= ((self.config.target_power / self.power) as f32).sqrt();
+            rest = tail;
+        }
+        // After the warm-up, the same arithmetic with both updates computed and
+        // one selected: the power estimate is a serial chain through every
+        // sample, and choosing the coefficient first (a compare, then a load)
+        // made that chain a third longer.
+        let (attack, decay, target) = (self.attack, self.decay, self.config.target_power);
+        let mut power = self.power;
+        for x in rest {
+            let p = x.norm_sqr() as f64;
+            let d = p - power;
+            let up = power + attack * d;
+            let down = power + decay * d;
+            power = if p > power { up } else { down }.max(MIN_POWER);
             // Square root in f32 (the gain needs no more precision): the f64 one
             // per sample was most of the AGC's cost.
-            *x *= ((self.config.target_power / self.power) as f32).sqrt();
+            *x *= ((target / power) as f32).sqrt();
         }
+        self.power = power;
     }
 }
 

@@ -61,6 +61,8 @@ pub struct LockDetector {
     coherence: f64,
     count: u64,
     locked: bool,
+    /// `1 / window_symbols`.
+    inv_window: f64,
 }
 
 impl LockDetector {
@@ -93,6 +95,7 @@ impl LockDetector {
             coherence: 0.0,
             count: 0,
             locked: false,
+            inv_window: 1.0 / config.window_symbols,
         })
     }
 
@@ -125,7 +128,13 @@ impl LockDetector {
         // An exact zero has no phase: count it as no evidence either way.
         let c = if c.is_finite() { c } else { 0.0 };
         self.count += 1;
-        let a = 1.0 / (self.count as f64).min(self.config.window_symbols);
+        // The same value as `1 / min(count, window)`; once the window is full
+        // a stored reciprocal spares a division per symbol.
+        let a = if self.count as f64 >= self.config.window_symbols {
+            self.inv_window
+        } else {
+            1.0 / self.count as f64
+        };
         self.m2 += a * (p - self.m2);
         self.m4 += a * (p * p - self.m4);
         self.coherence += a * (c - self.coherence);
