@@ -3,7 +3,10 @@
 //! Layout chosen for speed:
 //! * The history is one contiguous buffer: the last `L-1` inputs followed by the
 //!   block being processed ("append and compact"), so every output's window is a
-//!   plain slice and there is no ring-buffer wrap in the inner loop.
+//!   plain slice and there is no ring-buffer wrap in the inner loop. Unmapped
+//!   input (`FirFilter`, `FirDecimator`) is not even copied: windows that lie
+//!   wholly in the input are slices of it, and only the first `L-1` inputs are
+//!   joined to the history.
 //! * Taps are stored reversed, zero-padded at the old end to a multiple of
 //!   `LANES / 2`, and duplicated (`h, h`) so that a complex×real dot product is
 //!   a real dot product of two equally long `f32` slices (re/im interleaved).
