@@ -22,6 +22,23 @@ pub struct StageStatus {
     /// plot; left out of the JSON lines.
     #[serde(skip)]
     pub points: Vec<(f32, f32)>,
+    /// The latest lines of an image being received (imaging pipelines), for the TUI;
+    /// shared, not copied, by every snapshot; left out of the JSON lines.
+    #[serde(skip)]
+    pub preview: Option<Arc<Preview>>,
+}
+
+/// A small RGB picture: the newest rows of an image as it arrives.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Preview {
+    pub width: usize,
+    pub height: usize,
+    /// Row-major RGB, the newest row last.
+    pub rgb: Vec<u8>,
+    /// What it shows (`RGB 64,65,66`, `APID 68`).
+    pub label: String,
+    /// Image lines received so far (the preview holds the latest of them).
+    pub lines: usize,
 }
 
 impl StageStatus {
@@ -45,6 +62,11 @@ impl StageStatus {
 
     pub fn with_points(mut self, points: Vec<(f32, f32)>) -> Self {
         self.points = points;
+        self
+    }
+
+    pub fn with_preview(mut self, preview: Preview) -> Self {
+        self.preview = Some(Arc::new(preview));
         self
     }
 

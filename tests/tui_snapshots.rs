@@ -327,3 +327,68 @@ fn colour_map_and_db_reference_change_the_waterfall() {
     };
     assert!(darker < r, "{darker} vs {r}");
 }
+
+/// A known picture 40 block-rows high: the top half red, the bottom half green on the
+/// left and blue on the right.
+fn known_preview() -> downlink::status::Preview {
+    let (w, h) = (196, 40);
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            let c = if y < 20 {
+                [255, 0, 0]
+            } else if x < 98 {
+                [0, 255, 0]
+            } else {
+                [0, 0, 255]
+            };
+            rgb.extend_from_slice(&c);
+        }
+    }
+    downlink::status::Preview {
+        width: w,
+        height: h,
+        rgb,
+        label: "RGB 64,65,66".into(),
+        lines: 320,
+    }
+}
+
+#[test]
+fn the_image_preview_draws_the_known_picture_in_half_blocks() {
+    let mut app = app();
+    let mut st = stages(6.2, "SYNCED", 93.0);
+    st[1] = st[1].clone().with_preview(known_preview());
+    app.on_tick(st, Some(spectrum(31)), Duration::from_millis(6200));
+    let t = draw(&app, 120, 36);
+    let s = text(&t);
+    check_snapshot("tui_preview_120x36.txt", &s);
+    let (x, y) = find(&t, "RGB 64,65,66 320 lines").expect("the preview panel");
+    // The panel's inner area: 30 cells wide, so 196/30 source pixels per screen pixel;
+    // the 40 rows make 6 screen pixel rows, 3 cells.
+    let (ix, iy) = (x - 1, y + 1);
+    assert_eq!(t.backend().buffer()[(ix - 1, y)].symbol(), "┌");
+    let buf = t.backend().buffer();
+    let cell = |dx: u16, dy: u16| {
+        let c = &buf[(ix + dx, iy + dy)];
+        (c.symbol().to_string(), c.fg, c.bg)
+    };
+    let (red, green, blue) = (
+        Color::Rgb(255, 0, 0),
+        Color::Rgb(0, 255, 0),
+        Color::Rgb(0, 0, 255),
+    );
+    let half = "▀".to_string();
+    assert_eq!(cell(0, 0), (half.clone(), red, red));
+    assert_eq!(cell(29, 0), (half.clone(), red, red));
+    assert_eq!(cell(0, 1), (half.clone(), red, green));
+    assert_eq!(cell(29, 1), (half.clone(), red, blue));
+    assert_eq!(cell(14, 2), (half.clone(), green, green));
+    assert_eq!(cell(15, 2), (half.clone(), blue, blue));
+    // Below the picture: nothing drawn.
+    assert_eq!(cell(0, 3).0, " ");
+    // The waterfall gave up the room, the lock panel is untouched.
+    assert!(s.contains("Waterfall") && s.contains("RS ok/fail"), "{s}");
+    // Without a preview there is no panel.
+    assert!(!text(&draw(&crate::app(), 120, 36)).contains("320 lines"));
+}

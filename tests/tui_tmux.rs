@@ -96,6 +96,8 @@ fn tui_shows_lock_and_frames_and_quits_cleanly() {
         Duration::from_secs(30),
     );
     assert!(pane.contains("RS ok/fail"), "{pane}");
+    // The image appears as its lines arrive (the synthetic pass sends three channels).
+    tmux.wait_for(&["RGB 64,65,66", " lines "], Duration::from_secs(20));
 
     // Keys act on the screen: help overlay, pause.
     tmux.cmd(&["send-keys", "-t", "tui", "h"]);

@@ -67,6 +67,8 @@ pub struct ImageStats {
 struct Strip {
     pixels: Vec<u8>,
     filled: Vec<bool>,
+    /// Each MCU's mean, for the live preview.
+    means: Vec<u8>,
 }
 
 /// An 8-bit single-channel image.
@@ -184,10 +186,13 @@ impl MeteorImage {
             .or_insert_with(|| Strip {
                 pixels: vec![0; ROW_PIXELS],
                 filled: vec![false; MCUS_PER_LINE],
+                means: vec![0; MCUS_PER_LINE],
             });
         for (i, block) in decoded.blocks.iter().enumerate() {
             let mcu = decoded.first_mcu + i;
             strip.filled[mcu] = true;
+            let sum: u32 = block.iter().map(|&v| u32::from(v)).sum();
+            strip.means[mcu] = ((sum + 32) / 64) as u8;
             for y in 0..8 {
                 let at = y * WIDTH + mcu * 8;
                 strip.pixels[at..at + 8].copy_from_slice(&block[y * 8..y * 8 + 8]);
@@ -309,6 +314,41 @@ impl MeteorImage {
         }
         Some(RgbImage {
             width: WIDTH,
+            height,
+            data,
+        })
+    }
+
+    /// The latest `rows` 8-line rows of three channels (red, green, blue; a channel may
+    /// repeat, a missing one stays black), one pixel per 8×8 block (its mean), newest row
+    /// last: the live preview, cheap enough to build ten times a second. `None` before
+    /// any image data.
+    pub fn preview(&self, apids: [u16; 3], rows: usize) -> Option<RgbImage> {
+        let phase = self.row_phase()?;
+        let (first, last) = self.row_span(&apids, phase)?;
+        let from = (last + 1 - rows as i64).max(first);
+        let height = (last - from + 1) as usize;
+        let mut data = vec![0u8; MCUS_PER_LINE * height * 3];
+        let per_row = i64::from(self.config.packets_per_row);
+        for (c, apid) in apids.iter().enumerate() {
+            let Some(strips) = self.channels.get(apid) else {
+                continue;
+            };
+            for (&q, strip) in strips.range(phase + from * per_row..) {
+                let row = self.row_of(q, phase) - from;
+                if row < 0 || row as usize >= height {
+                    continue;
+                }
+                let base = row as usize * MCUS_PER_LINE;
+                for (mcu, (&filled, &mean)) in strip.filled.iter().zip(&strip.means).enumerate() {
+                    if filled {
+                        data[(base + mcu) * 3 + c] = mean;
+                    }
+                }
+            }
+        }
+        Some(RgbImage {
+            width: MCUS_PER_LINE,
             height,
             data,
         })
@@ -490,6 +530,36 @@ mod tests {
         let green = img.channel_image(65).unwrap();
         assert_eq!(green.data[0], 0);
         assert_eq!(green.data[7 * 112], 128);
+    }
+
+    #[test]
+    fn the_preview_holds_the_latest_rows_one_pixel_per_block() {
+        let mut img = MeteorImage::new(MeteorImageConfig::default()).unwrap();
+        assert!(img.preview([64, 65, 66], 2).is_none());
+        row(&mut img, 100, &[64, 65, 66], &[DC80, DC0, DC80], &[]);
+        // Row 1 loses APID 65's third packet (MCUs 28..42).
+        row(
+            &mut img,
+            143,
+            &[64, 65, 66],
+            &[DC0, DC80, DC0],
+            &[143 + 14 + 2],
+        );
+        row(&mut img, 186, &[64, 65, 66], &[DC80, DC80, DC80], &[]);
+        let p = img.preview([64, 65, 66], 2).unwrap();
+        assert_eq!((p.width, p.height), (196, 2));
+        let px = |x: usize, y: usize| &p.data[(y * 196 + x) * 3..(y * 196 + x) * 3 + 3];
+        assert_eq!(px(0, 0), [128, 138, 128]);
+        assert_eq!(px(27, 0), [128, 138, 128]);
+        assert_eq!(px(28, 0), [128, 0, 128], "lost packet: black in green");
+        assert_eq!(px(41, 0), [128, 0, 128]);
+        assert_eq!(px(42, 0), [128, 138, 128]);
+        assert_eq!(px(195, 1), [138, 138, 138]);
+        // More rows asked than there are: all of them; a repeated channel is grey.
+        let g = img.preview([64, 64, 64], 10).unwrap();
+        assert_eq!(g.height, 3);
+        assert_eq!(&g.data[..3], [138, 138, 138]);
+        assert_eq!(&g.data[196 * 3..196 * 3 + 3], [128, 128, 128]);
     }
 
     #[test]

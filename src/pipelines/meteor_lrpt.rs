@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::meteor::deinterleave::Deinterleaver;
 use crate::meteor::{MeteorImage, MeteorImageConfig};
 use crate::products::atomic::AtomicFile;
-use crate::status::StageStatus;
+use crate::status::{Preview, StageStatus};
 use downlink_dsp::demod::psk_demod::{PskDemod, PskDemodConfig};
 use downlink_dsp::fec::{ReedSolomon, ReedSolomonConfig};
 use downlink_dsp::framing::{Cadu, CcsdsDecoder, CcsdsDecoderConfig, CcsdsStats};
@@ -298,6 +298,24 @@ impl MeteorBackend {
         self.image.process(&self.packets);
     }
 
+    /// The newest `rows` 8-line rows of the image so far, one pixel per 8×8 block: the
+    /// first three channels as red, green, blue, or the first alone in grey.
+    pub fn preview(&self, rows: usize) -> Option<Preview> {
+        let (apids, label) = match self.image.channels()[..] {
+            [] => return None,
+            [r, g, b, ..] => ([r, g, b], format!("RGB {r},{g},{b}")),
+            [a, ..] => ([a; 3], format!("APID {a}")),
+        };
+        let img = self.image.preview(apids, rows)?;
+        Some(Preview {
+            width: img.width,
+            height: img.height,
+            rgb: img.data,
+            label,
+            lines: self.image.height(&apids),
+        })
+    }
+
     /// Live counters for the status board.
     pub fn decoder_stats(&self) -> Option<CcsdsStats> {
         self.chosen
@@ -461,6 +479,10 @@ pub const DEMODULATORS: [(&str, PskModulation, f64); 3] = [
 /// to copy ten times a second).
 const CONSTELLATION_POINTS: usize = 256;
 
+/// 8-line rows in the TUI's image preview: 2048 lines, more than a large terminal shows
+/// at one pixel per 8×8 block.
+const PREVIEW_ROWS: usize = 256;
+
 /// Root-raised-cosine roll-off of the LRPT transmitter.
 pub const RRC_ROLLOFF: f64 = 0.6;
 
@@ -618,6 +640,9 @@ impl SampleStage for MeteorStage {
         }
         for (apid, lines) in &sum.image_lines {
             s = s.with(&format!("lines_apid_{apid}"), *lines as f64);
+        }
+        if let Some(p) = self.backend.preview(PREVIEW_ROWS) {
+            s = s.with_preview(p);
         }
         s
     }

@@ -3,7 +3,7 @@
 //! inputs — which the snapshot tests rely on.
 
 use crate::pipelines::waterfall::Colormap;
-use crate::status::StageStatus;
+use crate::status::{Preview, StageStatus};
 use crate::tap::SpectrumFrame;
 use crate::tune::{describe_hz, parse_frequency};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -387,10 +387,21 @@ impl App {
         let right_w = (f.area().width / 3).clamp(30, 48);
         let [left, right] =
             Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(body);
-        let [spec, fall] =
+        let [spec, bottom] =
             Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
         self.render_spectrum(f, spec);
-        self.render_waterfall(f, fall);
+        // An imaging pipeline's picture takes two fifths of the waterfall's row.
+        match self.preview() {
+            Some(p) => {
+                let image_w = (bottom.width * 2 / 5).max(12);
+                let [fall, image] =
+                    Layout::horizontal([Constraint::Min(0), Constraint::Length(image_w)])
+                        .areas(bottom);
+                self.render_waterfall(f, fall);
+                render_preview(f, image, p);
+            }
+            None => self.render_waterfall(f, bottom),
+        }
         let lock_h = self.lock_lines().len() as u16 + 2;
         // The constellation takes a third of the column, the frame log what is left.
         let iq_h = if self.constellation().is_some() {
@@ -715,6 +726,11 @@ impl App {
         lines
     }
 
+    /// The first stage's image preview.
+    fn preview(&self) -> Option<&Preview> {
+        self.stages.iter().find_map(|s| s.preview.as_deref())
+    }
+
     /// The first stage with constellation points, and its points.
     fn constellation(&self) -> Option<&StageStatus> {
         self.stages.iter().find(|s| !s.points.is_empty())
@@ -795,6 +811,71 @@ impl App {
             Paragraph::new(text).block(Block::bordered().title(" Help ")),
             rect,
         );
+    }
+}
+
+/// The image preview panel: the newest lines at the bottom, scaled to the panel's width
+/// with square pixels, two per cell (upper half block on the lower's colour).
+fn render_preview(f: &mut Frame, area: Rect, p: &Preview) {
+    let block = Block::bordered().title(format!(" {} {} lines ", p.label, p.lines));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    f.render_widget(ImageView(p), inner);
+}
+
+struct ImageView<'a>(&'a Preview);
+
+impl ImageView<'_> {
+    /// The mean colour of source pixels `[x0, x1) × [y0, y1)`.
+    fn mean(&self, x0: usize, x1: usize, y0: usize, y1: usize) -> Color {
+        let p = self.0;
+        let mut sum = [0u32; 3];
+        let mut n = 0u32;
+        for y in y0..y1.min(p.height) {
+            for x in x0..x1.min(p.width) {
+                let at = (y * p.width + x) * 3;
+                for (s, v) in sum.iter_mut().zip(&p.rgb[at..at + 3]) {
+                    *s += u32::from(*v);
+                }
+                n += 1;
+            }
+        }
+        let n = n.max(1);
+        let c = |s: u32| ((s + n / 2) / n) as u8;
+        Color::Rgb(c(sum[0]), c(sum[1]), c(sum[2]))
+    }
+}
+
+impl Widget for ImageView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let p = self.0;
+        if area.width == 0 || area.height == 0 || p.width == 0 || p.height == 0 {
+            return;
+        }
+        let w = area.width as usize;
+        // Source pixels per screen pixel (a cell is two pixels high).
+        let scale = p.width as f64 / w as f64;
+        let fit_rows = (2 * area.height as usize) as f64 * scale;
+        let shown = (fit_rows.floor() as usize).min(p.height);
+        let top = p.height - shown;
+        let out_rows = ((shown as f64 / scale).round() as usize).min(2 * area.height as usize);
+        let edge = |i: usize| (i as f64 * scale).round() as usize;
+        let pixel = |x: usize, y: usize| {
+            let (x0, x1) = (edge(x), edge(x + 1).max(edge(x) + 1));
+            let (y0, y1) = (top + edge(y), top + edge(y + 1).max(edge(y) + 1));
+            self.mean(x0, x1, y0, y1)
+        };
+        for cy in 0..out_rows.div_ceil(2) {
+            for x in 0..w {
+                let Some(cell) = buf.cell_mut((area.x + x as u16, area.y + cy as u16)) else {
+                    continue;
+                };
+                cell.set_char('▀').set_fg(pixel(x, 2 * cy));
+                if 2 * cy + 1 < out_rows {
+                    cell.set_bg(pixel(x, 2 * cy + 1));
+                }
+            }
+        }
     }
 }
 
