@@ -51,6 +51,7 @@ const TABLE: &[(&str, &str, Want)] = &[
     ("cubesat-by701-grsat", "41909", AnyCheck),
     ("cubesat-delfic3", "32789", Bytes),
     ("cubesat-iq-delfic3", "32789", AtLeast(1)),
+    ("cubesat-iq-itasat1", "43786", AtLeast(1)),
     ("cubesat-iq-jy1sat", "43803", AtLeast(1)),
     ("cubesat-iq-meznsat", "46489", AtLeast(1)),
     ("cubesat-entrysat", "44429", Bytes),
