@@ -62,7 +62,7 @@ enum Command {
   downlink decode --pipeline channel --offset -12.5k --bandwidth 20k --out-rate 48k sat.raw.gz -o out/
   downlink decode --pipeline channel --tune 137.9M --bandwidth 150k --out-rate 288k wide.sigmf -o out/
   rtl_sdr -f 137.9M -s 1.024M - | downlink decode --pipeline waterfall --format cu8 --rate 1.024M - -o out/")]
-    Decode(DecodeArgs),
+    Decode(Box<DecodeArgs>),
     /// Convert a recording between formats (raw cu8/cs8/cs16/cf32, .gz, WAV, SigMF).
     #[command(after_help = "Examples:
   downlink convert capture.cu8 --rate 2.4M --freq 137.9M capture.sigmf-meta
@@ -222,6 +222,26 @@ struct DecodeArgs {
     /// .cadu, .vcdu — else baseband I/Q).
     #[arg(long, value_enum, help_heading = "meteor-lrpt")]
     from: Option<Level>,
+
+    /// --satellite on I/Q: TLE file for the Doppler correction (two lines, or three with
+    /// the name first), instead of the one in the recording's metadata.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "satellite",
+        help_heading = "satellite"
+    )]
+    tle: Option<PathBuf>,
+    /// --satellite on I/Q: ground station for the Doppler correction, latitude,
+    /// longitude (degrees, north and east positive), altitude (m).
+    #[arg(long, value_name = "LAT,LON[,ALT]", value_parser = parse_station,
+          allow_hyphen_values = true, requires = "satellite", help_heading = "satellite")]
+    station: Option<io::Station>,
+    /// --satellite on I/Q: do not correct the Doppler shift (the channel stays on the
+    /// transmitter's nominal frequency).
+    #[arg(long, requires = "satellite", conflicts_with_all = ["tle", "station"],
+          help_heading = "satellite")]
+    no_doppler: bool,
 }
 
 /// The options of the pipelines, shared by `decode` and `live`.
@@ -469,7 +489,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(a) => info(a),
-        Command::Decode(a) => decode(a),
+        Command::Decode(a) => decode(*a),
         Command::Tui(a) => tui_cmd(a),
         #[cfg(feature = "soapy")]
         Command::Devices(a) => devices_cmd(&a),
@@ -996,7 +1016,7 @@ fn tui_cmd(a: TuiArgs) -> Result<bool> {
         unreachable!("parsed as decode")
     };
     d.source = a.source;
-    decode(d)
+    decode(*d)
 }
 
 /// Runs a chain under the terminal UI. Quitting with q is a normal end (exit code 0):
@@ -1458,17 +1478,20 @@ fn satellites_cmd(a: SatellitesArgs) -> Result<()> {
     Ok(())
 }
 
-fn passes_cmd(a: PassesArgs) -> Result<()> {
-    use crate::doppler::Orbit;
-    let text = std::fs::read_to_string(&a.tle).map_err(|e| {
+fn read_tle(path: &Path) -> Result<io::Tle> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Input(io::InputError {
-            path: a.tle.display().to_string(),
+            path: path.display().to_string(),
             problem: e.to_string(),
         })
     })?;
-    let tle = Orbit::parse_tle_text(&text)
-        .map_err(|e| Error::Usage(format!("{}: {e}", a.tle.display())))?;
-    let orbit = Orbit::from_tle(&tle)?;
+    crate::doppler::Orbit::parse_tle_text(&text)
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+}
+
+fn passes_cmd(a: PassesArgs) -> Result<()> {
+    use crate::doppler::Orbit;
+    let orbit = Orbit::from_tle(&read_tle(&a.tle)?)?;
     let start = a.start.unwrap_or_else(Utc::now);
     let passes = orbit.passes(&a.station, start, a.hours, a.min_elevation)?;
     if a.json {
@@ -1549,6 +1572,16 @@ fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
         let mut probe = io::open_source(&a.file, &a.source.overrides())?;
         crate::pipelines::cubesat::audio_if_duplicated_mono(&mut meta, probe.as_mut())?;
     }
+    if let Some(p) = &a.tle {
+        let tle = read_tle(p)?;
+        // Fails here, naming the file, rather than silently decoding uncorrected.
+        crate::doppler::Orbit::from_tle(&tle)
+            .map_err(|e| Error::Usage(format!("{}: {e}", p.display())))?;
+        meta.tle = Some(tle);
+    }
+    if let Some(st) = &a.station {
+        meta.station = Some(st.clone());
+    }
     let out = CubesatOutput {
         dir: a.output.clone(),
         stem: timed_stem(&a.file, meta.start_time),
@@ -1558,7 +1591,7 @@ fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
     } else {
         Some(Box::new(std::io::stdout()))
     };
-    let stage = CubesatStage::new(sat, &meta, &out, hexdump)?;
+    let stage = CubesatStage::new(sat, &meta, &out, hexdump, !a.no_doppler)?;
     if !a.run.json {
         eprintln!("{}: decoding {}", sat.name, stage.transmitters().join(", "));
     }

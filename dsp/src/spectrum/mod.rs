@@ -6,10 +6,12 @@
 //! 1.0 (0 dB) in that bin, whatever the window or FFT size. White noise of
 //! total power σ² then reads `σ² · enbw_bins / n` per bin.
 
+pub mod carrier;
 pub mod periodogram;
 pub mod signals;
 pub mod welch;
 
+pub use carrier::{measure_carrier, CarrierEstimate};
 pub use periodogram::Periodogram;
 pub use signals::{find_signals, FindOptions, Signal};
 pub use welch::{Welch, WelchConfig};

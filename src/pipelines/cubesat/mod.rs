@@ -25,6 +25,7 @@ use downlink_dsp::filter::channelizer::{Channelizer, ChannelizerConfig};
 use downlink_dsp::filter::design::lowpass_taps;
 use downlink_dsp::filter::fir_filter::FirFilter;
 use downlink_dsp::framing::kiss::Kiss;
+use downlink_dsp::spectrum::measure_carrier;
 use num_complex::Complex32;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -45,6 +46,7 @@ struct Channel {
     front: Option<IqFront>,
     /// Rate of the audio the decoder sees.
     audio_rate_hz: f64,
+    baud: f64,
 }
 
 /// Audio rate the I/Q front end decimates to (enough for 9600 Bd FSK with deviation).
@@ -58,6 +60,59 @@ const FRONT_MARGIN_HZ: f64 = 4_000.0;
 /// higher).
 const FRONT_NARROW_TRANSITION_HZ: f64 = 1_000.0;
 
+/// Input time between two updates of the Doppler correction. The fastest a LEO
+/// satellite's Doppler moves is ~0.2 km/s² of range acceleration, 290 Hz/s at 437 MHz:
+/// under 6 Hz per step, far inside any channel's margin.
+const DOPPLER_STEP_S: f64 = 0.02;
+/// Longest stretch of a frame's baseband its carrier and SNR are measured over.
+const MEASURE_S: f64 = 1.0;
+
+/// The Doppler correction of one transmitter: the predicted shift, recomputed every
+/// [`DOPPLER_STEP_S`] of input from the orbit, moves the channel so that the carrier
+/// stays where a satellite at rest would put it.
+struct DopplerTrack {
+    orbit: crate::doppler::Orbit,
+    station: crate::io::Station,
+    start: DateTime<Utc>,
+    freq_hz: f64,
+    /// Transmitter frequency minus the recording's centre.
+    nominal_offset_hz: f64,
+    step_samples: u64,
+    rate_hz: f64,
+    /// Correction applied over the current step.
+    current_hz: f64,
+}
+
+impl DopplerTrack {
+    /// None when the metadata lacks a TLE, station or start time, or when the orbit
+    /// cannot be propagated to the recording's start.
+    fn new(info: &RecordingInfo, freq_hz: f64, nominal_offset_hz: f64) -> Option<Self> {
+        let orbit = crate::doppler::Orbit::from_tle(info.tle.as_ref()?).ok()?;
+        let station = info.station.clone()?;
+        let start = info.start_time?;
+        let rate_hz = info.sample_rate_hz;
+        let mut d = DopplerTrack {
+            orbit,
+            station,
+            start,
+            freq_hz,
+            nominal_offset_hz,
+            step_samples: ((DOPPLER_STEP_S * rate_hz).round() as u64).max(1),
+            rate_hz,
+            current_hz: 0.0,
+        };
+        d.current_hz = d.at_step(0)?;
+        Some(d)
+    }
+
+    /// The Doppler shift at the middle of the step starting at input sample `first`.
+    fn at_step(&self, first: u64) -> Option<f64> {
+        let t_s = (first as f64 + self.step_samples as f64 / 2.0) / self.rate_hz;
+        let t = self.start + chrono::Duration::microseconds((t_s * 1e6).round() as i64);
+        self.orbit.doppler_hz(&self.station, t, self.freq_hz).ok()
+    }
+}
+
 /// Channel filter and FM discriminator for one transmitter in an I/Q recording.
 struct IqFront {
     channelizer: Channelizer,
@@ -69,6 +124,24 @@ struct IqFront {
     baseband: Vec<Complex32>,
     audio: Vec<f32>,
     last: Complex32,
+    doppler: Option<DopplerTrack>,
+    /// Input samples taken so far.
+    input_samples: u64,
+    /// The channelizer's latest output (before the narrow filter, whose stopband
+    /// would read as a noise floor): at least the last chunk and [`MEASURE_S`] before
+    /// it, ending at output sample `produced`.
+    history: Vec<Complex32>,
+    produced: u64,
+}
+
+/// What the receiver saw of one frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FrameSignal {
+    /// Carrier offset from the transmitter's nominal frequency (Doppler included).
+    freq_offset_hz: Option<f64>,
+    snr_db: Option<f64>,
+    /// Doppler correction applied when the frame ended.
+    doppler_hz: Option<f64>,
 }
 
 impl IqFront {
@@ -77,32 +150,25 @@ impl IqFront {
         freq_hz: f64,
         baud: f64,
         deviation_hz: Option<f64>,
+        correct_doppler: bool,
     ) -> Result<Self> {
         // A complex recording that does not say its centre frequency (a 2-channel I/Q
         // WAV, L = I and R = Q) is taken as centred on the transmitter, without Doppler:
         // such files are cut around the signal already.
-        let (centre, doppler_hz) = match info.center_freq_hz {
-            // The mean Doppler over the recording: it changes by a few hundred Hz at
-            // most over a capture of seconds, well inside the channel's margin.
-            Some(centre) => (
-                centre,
-                crate::doppler::recording_doppler_curve(info, freq_hz, 0.5)
-                    .ok()
-                    .filter(|c| !c.is_empty())
-                    .map_or(0.0, |c| {
-                        c.iter().map(|p| p.doppler_hz).sum::<f64>() / c.len() as f64
-                    }),
-            ),
-            None => (freq_hz, 0.0),
+        let nominal_offset_hz = info.center_freq_hz.map_or(0.0, |c| freq_hz - c);
+        let doppler = match info.center_freq_hz {
+            Some(_) if correct_doppler => DopplerTrack::new(info, freq_hz, nominal_offset_hz),
+            _ => None,
         };
-        let offset_hz = freq_hz - centre + doppler_hz;
+        let offset_hz = nominal_offset_hz + doppler.as_ref().map_or(0.0, |d| d.current_hz);
         let rate = info.sample_rate_hz;
         // Fast links (NuSat: 40 kBd) need more than the usual audio rate.
         let out_rate = FRONT_AUDIO_HZ.max(4.0 * baud).min(rate);
         let bandwidth_hz = (2.0 * (baud + 3_000.0) + FRONT_MARGIN_HZ).min(0.9 * out_rate);
         if offset_hz.abs() + bandwidth_hz / 2.0 > rate / 2.0 {
             return Err(Error::Usage(format!(
-                "{}: the transmitter at {:.3} MHz ({:+.0} Hz from the centre, Doppler included)                  is outside the recording's band",
+                "{}: the transmitter at {:.3} MHz ({:+.0} Hz from the centre, Doppler included) \
+                 is outside the recording's band",
                 info.path,
                 freq_hz / 1e6,
                 offset_hz
@@ -137,6 +203,10 @@ impl IqFront {
             baseband: Vec::new(),
             audio: Vec::new(),
             last: Complex32::new(0.0, 0.0),
+            doppler,
+            input_samples: 0,
+            history: Vec::new(),
+            produced: 0,
         })
     }
 
@@ -144,7 +214,34 @@ impl IqFront {
     /// discriminator audio (radians per sample) in `self.audio`.
     fn process(&mut self, iq: &[Complex32], input: Input) {
         self.baseband.clear();
-        self.channelizer.process(iq, &mut self.baseband);
+        match self.doppler.as_mut() {
+            None => self.channelizer.process(iq, &mut self.baseband),
+            Some(d) => {
+                // Steps start at fixed input samples, so the output does not depend on
+                // how the input is chunked.
+                let mut rest = iq;
+                while !rest.is_empty() {
+                    let into_step = self.input_samples % d.step_samples;
+                    if into_step == 0 {
+                        // Past the orbit's valid span the last correction holds.
+                        if let Some(hz) = d.at_step(self.input_samples) {
+                            if self
+                                .channelizer
+                                .set_offset_hz(d.nominal_offset_hz + hz)
+                                .is_ok()
+                            {
+                                d.current_hz = hz;
+                            }
+                        }
+                    }
+                    let n = ((d.step_samples - into_step) as usize).min(rest.len());
+                    self.channelizer.process(&rest[..n], &mut self.baseband);
+                    self.input_samples += n as u64;
+                    rest = &rest[n..];
+                }
+            }
+        }
+        self.remember();
         if let Some(f) = self.narrow.as_mut() {
             self.narrowed.clear();
             f.process(&self.baseband, &mut self.narrowed);
@@ -157,6 +254,40 @@ impl IqFront {
         for &x in &self.baseband {
             self.audio.push((x * self.last.conj()).arg());
             self.last = x;
+        }
+    }
+
+    fn remember(&mut self) {
+        // Frames end inside the chunk just processed, so their whole window is held
+        // whatever the chunking: the measurement does not depend on it.
+        let keep =
+            (MEASURE_S * self.channelizer.actual_output_rate_hz()) as usize + self.baseband.len();
+        self.history.extend_from_slice(&self.baseband);
+        self.produced += self.baseband.len() as u64;
+        if self.history.len() > 2 * keep {
+            self.history.drain(..self.history.len() - keep);
+        }
+    }
+
+    /// Carrier and SNR over the `seconds` of channel output that end at output sample
+    /// `end_sample` (as much of it as is still held).
+    fn measure(&self, end_sample: u64, seconds: f64) -> FrameSignal {
+        let rate = self.channelizer.actual_output_rate_hz();
+        let held_from = self.produced - self.history.len() as u64;
+        let end = end_sample.clamp(held_from, self.produced);
+        let want = (seconds * rate) as u64;
+        let begin = end.saturating_sub(want).max(held_from);
+        let window = &self.history[(begin - held_from) as usize..(end - held_from) as usize];
+        // The correction that was applied when the frame's last sample went in.
+        let doppler_hz = self.doppler.as_ref().and_then(|d| {
+            let input = end * self.channelizer.decimation() as u64;
+            d.at_step(input - input % d.step_samples)
+        });
+        let e = measure_carrier(window, rate, self.channelizer.config().bandwidth_hz);
+        FrameSignal {
+            freq_offset_hz: e.map(|e| e.offset_hz + doppler_hz.unwrap_or(0.0)),
+            snr_db: e.map(|e| e.snr_db),
+            doppler_hz,
         }
     }
 }
@@ -242,6 +373,17 @@ pub struct FrameRecord {
     /// Reed–Solomon symbols corrected (None for CRC-only framings).
     pub corrected_errors: Option<usize>,
     pub inverted: Option<bool>,
+    /// I/Q input: the carrier's offset from the transmitter's nominal frequency over
+    /// the frame, measured (the power centroid of the channel's spectrum, Doppler
+    /// included), Hz. None for receiver audio.
+    #[serde(default)]
+    pub freq_offset_hz: Option<f64>,
+    /// I/Q input: signal over noise in the receiver's channel over the frame, dB.
+    #[serde(default)]
+    pub snr_db: Option<f64>,
+    /// The Doppler correction applied at the frame's end (None without one).
+    #[serde(default)]
+    pub doppler_hz: Option<f64>,
 }
 
 /// The `SampleStage` behind `decode --satellite`.
@@ -269,12 +411,15 @@ fn part(p: &Path) -> PathBuf {
 
 impl CubesatStage {
     /// Builds a decoder for every transmitter of `sat` that [`decoders::build`] supports.
-    /// `hexdump` receives a hexdump of each frame (None: silent).
+    /// `hexdump` receives a hexdump of each frame (None: silent). With
+    /// `correct_doppler`, I/Q channels follow the Doppler shift that the TLE, station
+    /// and start time in `info` predict (when all three are there).
     pub fn new(
         sat: &Satellite,
         info: &RecordingInfo,
         out: &CubesatOutput,
         hexdump: Option<Box<dyn Write + Send>>,
+        correct_doppler: bool,
     ) -> Result<Self> {
         let mut channels = Vec::new();
         for t in &sat.transmitters {
@@ -288,6 +433,7 @@ impl CubesatStage {
                     t.frequency_hz,
                     baud,
                     t.modulation.deviation_hz(),
+                    correct_doppler,
                 )?)
             } else {
                 None
@@ -312,6 +458,7 @@ impl CubesatStage {
                 frames: 0,
                 front,
                 audio_rate_hz,
+                baud,
             });
         }
         if channels.is_empty() {
@@ -371,6 +518,17 @@ impl CubesatStage {
     fn emit(&mut self, ch: usize, f: &DecodedFrame) -> Result<()> {
         let c = &self.channels[ch];
         let t_s = f.end_sample as f64 / c.audio_rate_hz;
+        let signal = c.front.as_ref().map(|front| {
+            // The frame's bits at the symbol rate: a lower bound on its time on air,
+            // so the window holds signal only.
+            let on_air_s = if c.baud > 0.0 {
+                f.data.len() as f64 * 8.0 / c.baud
+            } else {
+                0.1
+            };
+            front.measure(f.end_sample, on_air_s.clamp(0.05, MEASURE_S))
+        });
+        let round = |v: Option<f64>, scale: f64| v.map(|v| (v * scale).round() / scale);
         let time = self.start_time.map(|s| {
             (s + chrono::Duration::microseconds((t_s * 1e6).round() as i64))
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -397,6 +555,9 @@ impl CubesatStage {
             check_passed: true,
             corrected_errors: corrected,
             inverted: f.inverted,
+            freq_offset_hz: round(signal.and_then(|s| s.freq_offset_hz), 1.0),
+            snr_db: round(signal.and_then(|s| s.snr_db), 10.0),
+            doppler_hz: round(signal.and_then(|s| s.doppler_hz), 1.0),
         };
         let line = serde_json::to_string(&rec).map_err(|e| Error::Internal(e.to_string()))?;
         writeln!(self.jsonl, "{line}")
@@ -416,8 +577,12 @@ impl CubesatStage {
             let fixed = corrected
                 .map(|n| format!(", {n} corrected"))
                 .unwrap_or_default();
+            let seen = match (rec.freq_offset_hz, rec.snr_db) {
+                (Some(hz), Some(db)) => format!(", {hz:+.0} Hz, SNR {db:.1} dB"),
+                _ => String::new(),
+            };
             let head = format!(
-                "{} / {} at {when}: {} bytes, {check}{fixed}",
+                "{} / {} at {when}: {} bytes, {check}{fixed}{seen}",
                 rec.satellite,
                 rec.transmitter,
                 f.data.len()
