@@ -347,6 +347,31 @@ mod tests {
     /// the beacon's own CRC (jradio's "crc16": -28609 = 0x903F, little-endian).
     const DSTAR_FRAME: &str = "71066ca3904102000200000081851585000c00c1095a0c620aa0060e00050014000b0001000c00270259000600000009000b001a00b2000600070003000a00070005000300030000000800ef08430007c010030030f000000000101000ff00000002ffffffffffffffffffff3f90";
 
+    /// The first 71 line bytes after the sync word of the TUBIN raw I/Q recording
+    /// (r2cloud's, FM-demodulated and sliced): NX header and the first two blocks.
+    const TUBIN_RAW: &str = "3e0e9544503054424e15c0ef07cf1173080ef6a14baff3dd9c22d6804e15c8d5daacb58c47a9cf827a1b532a78c8a0bdbaa778f38de8ad4474cfd5960c539598b5dcd80ac511a8";
+
+    #[test]
+    fn golden_tubin_header_and_first_blocks() {
+        let raw = unhex(TUBIN_RAW);
+        assert_eq!(control(&raw), Some(([0x3E, 0x0E], 0)));
+        // Control byte 0x3E: 31 blocks.
+        assert_eq!(frame_bytes(MobitexVariant::Nx, &raw), Some(11 + 31 * 30));
+        let (call, flips) = callsign(&raw[3..11]).unwrap();
+        assert_eq!((&call[..6], flips), (&b"DP0TBN"[..], 0));
+        let mut r = Randomizer::new();
+        let b0 = block(&raw[11..41], &mut r).unwrap();
+        let b1 = block(&raw[41..71], &mut r).unwrap();
+        assert_eq!(b0, (unhex("05111d97001c0228877b580515c40c000017"), 0));
+        assert_eq!(b1, (unhex("fb004628877b54000202030000003e000609"), 0));
+        // The encoder makes the same line bytes (error-free here) from the decoded data.
+        let mut data = vec![0x3E, 0x0E];
+        data.extend_from_slice(&call);
+        data.extend_from_slice(&b0.0);
+        data.extend_from_slice(&b1.0);
+        assert_eq!(encode(MobitexVariant::Nx, &data), raw);
+    }
+
     #[test]
     fn hamming_corrects_every_single_bit_error() {
         for d in 0..=255u8 {
