@@ -8,7 +8,7 @@
 //!   `TestBackend` at 80×24 and 160×48. % of one core at 25 fps = 25 × time × 100.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use downlink::status::StageStatus;
+use downlink::status::{Preview, StageStatus};
 use downlink::tap::{SpectrumFeeder, SpectrumFrame, SpectrumTap, TapConfig};
 use downlink::tui::App;
 use downlink_dsp::filter::channelizer::{Channelizer, ChannelizerConfig};
@@ -16,6 +16,7 @@ use num_complex::Complex32;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 const RATE_HZ: f64 = 20e6;
@@ -74,22 +75,33 @@ fn live_path(c: &mut Criterion) {
     group.finish();
 }
 
-fn stages(position_s: f64, ok: f64) -> Vec<StageStatus> {
+/// The screen at its busiest: a 256-row image preview and 256 constellation points.
+fn stages(position_s: f64, ok: f64, preview: &Arc<Preview>) -> Vec<StageStatus> {
+    let mut meteor = StageStatus::new("meteor-lrpt", "SYNCED")
+        .with("carrier_offset_hz", 2500.0)
+        .with("snr_db", 8.5)
+        .with("locked", 1.0)
+        .with("cadus", ok + 2.0)
+        .with("cadus_rs_ok", ok)
+        .with("cadus_rs_failed", 2.0)
+        .with("viterbi_ber", 0.012)
+        .with("lines_apid_64", 40.0)
+        .with_text("mode", "72k differential")
+        .with_points(
+            (0..256)
+                .map(|k| {
+                    let s = |b: usize| if k >> b & 1 == 0 { 0.7 } else { -0.7 };
+                    (s(0), s(1))
+                })
+                .collect(),
+        );
+    meteor.preview = Some(preview.clone());
     vec![
         StageStatus::new("source", "running")
             .with("samples", position_s * 150e3)
             .with("position_s", position_s)
             .with("dropped_samples", 0.0),
-        StageStatus::new("meteor-lrpt", "SYNCED")
-            .with("carrier_offset_hz", 2500.0)
-            .with("snr_db", 8.5)
-            .with("locked", 1.0)
-            .with("cadus", ok + 2.0)
-            .with("cadus_rs_ok", ok)
-            .with("cadus_rs_failed", 2.0)
-            .with("viterbi_ber", 0.012)
-            .with("lines_apid_64", 40.0)
-            .with_text("mode", "72k differential"),
+        meteor,
     ]
 }
 
@@ -113,10 +125,17 @@ fn tui_redraw(c: &mut Criterion) {
             let mut app = App::new("downlink live meteor-lrpt · driver=rtlsdr");
             let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
             let mut seq = 0u64;
+            let preview = Arc::new(Preview {
+                width: 196,
+                height: 256,
+                rgb: (0..196 * 256 * 3).map(|i| (i % 251) as u8).collect(),
+                label: "RGB 64,65,66".into(),
+                lines: 2048,
+            });
             b.iter(|| {
                 seq += 1;
                 app.on_tick(
-                    stages(seq as f64 * 0.04, seq as f64),
+                    stages(seq as f64 * 0.04, seq as f64, &preview),
                     Some(spectrum(seq)),
                     Duration::from_millis(seq * 40),
                 );

@@ -270,6 +270,34 @@ fn the_tuner_retunes_the_running_device_and_labels_the_samples() {
         .contains("no automatic gain"));
 }
 
+/// `--buffer`: the queue holds `queue_s` seconds of signal whatever the size of the
+/// device's reads, so a consumer that stalls for less loses nothing.
+#[test]
+fn a_stall_shorter_than_the_buffer_loses_nothing() {
+    let fake = fake_red_pitaya(100e3);
+    let settings = DeviceSettings {
+        center_freq_hz: 14.1e6,
+        sample_rate_hz: Some(100e3),
+        ..Default::default()
+    };
+    let mut cfg = SoapyConfig::new(&device_args(fake.port), settings);
+    // One read of 2048 samples, or 1.5 s (150 000 samples): the time wins.
+    cfg.queue_blocks = 1;
+    cfg.queue_s = 1.5;
+    let mut src = SoapySource::open(&cfg).unwrap();
+    // The fake sends at twice real time: 0.4 s is 80 000 samples, all queued.
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(fake.sent.load(Ordering::Relaxed) >= 40_000);
+    let mut got = Vec::new();
+    while got.len() < 100_000 {
+        src.read(&mut got, 100_000).unwrap();
+    }
+    assert_eq!(src.dropped_samples(), 0);
+    for (i, s) in got.iter().enumerate() {
+        assert_eq!(*s, pattern(i as u64), "sample {i}");
+    }
+}
+
 #[test]
 fn a_stalled_reader_drops_and_counts_instead_of_blocking() {
     let fake = fake_red_pitaya(100e3);

@@ -205,6 +205,7 @@ fn lost_lock_is_red_and_zoom_changes_the_axis() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let mut app = app();
     let mut st = stages(6.2, "NOSYNC", 87.0);
+    st[0].values.insert("dropped_samples".into(), 4096.0);
     st[1].values.insert("locked".into(), 0.0);
     st[1].values.insert("snr_db".into(), 1.0);
     app.on_tick(st, Some(spectrum(31)), Duration::from_secs(7));
@@ -216,6 +217,9 @@ fn lost_lock_is_red_and_zoom_changes_the_axis() {
     let (x, y) = find(&t, "NOSYNC").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Red);
     let (x, y) = find(&t, "1.0 dB").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    // Dropped samples are counted in the header, in red.
+    let (x, y) = find(&t, "dropped 4096").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Red);
     // 4× zoom on the channel at +2.5 kHz: 37.5 kHz shown, 137.883–137.921 MHz.
     assert!(s.contains(" 4x "), "{s}");
