@@ -50,6 +50,7 @@ const TABLE: &[(&str, &str, Want)] = &[
     ("cubesat-ao73", "39444", Bytes),
     ("cubesat-by701-grsat", "41909", AnyCheck),
     ("cubesat-delfic3", "32789", Bytes),
+    ("cubesat-iq-chomptt", "43855", AtLeast(1)),
     ("cubesat-iq-delfic3", "32789", AtLeast(1)),
     ("cubesat-iq-itasat1", "43786", AtLeast(1)),
     ("cubesat-iq-jy1sat", "43803", AtLeast(1)),

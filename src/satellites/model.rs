@@ -58,6 +58,10 @@ pub enum Modulation {
         baud: f64,
         mark_hz: f64,
         space_hz: f64,
+        /// Peak deviation of the FM carrier the tones modulate, when known: the I/Q
+        /// front end then keeps just the FM signal's band (Carson) for its discriminator.
+        #[serde(default)]
+        fm_deviation_hz: Option<f64>,
     },
     /// BPSK; `subcarrier_hz` when it sits on an audio subcarrier of an SSB receiver.
     Bpsk {
@@ -88,6 +92,21 @@ impl Modulation {
                 *deviation_hz
             }
             _ => None,
+        }
+    }
+
+    /// Half-width of the FM signal on the air by Carson's rule (peak deviation plus the
+    /// highest modulating frequency), when the file gives the deviation: FSK's NRZ
+    /// reaches baud/2, AFSK's highest tone.
+    pub fn fm_half_width_hz(&self) -> Option<f64> {
+        match *self {
+            Modulation::Afsk {
+                mark_hz,
+                space_hz,
+                fm_deviation_hz: Some(dev),
+                ..
+            } => Some(dev + mark_hz.max(space_hz)),
+            _ => Some(self.deviation_hz()? + self.baud()? / 2.0),
         }
     }
 

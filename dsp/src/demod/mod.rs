@@ -6,5 +6,6 @@ pub mod fsk_decoder;
 pub mod fsk_demod;
 pub mod psk_demod;
 pub mod symbol_decoder;
+pub mod tone_energy;
 
 pub use psk_demod::{PskDemod, PskDemodConfig, PskDemodStatus};

@@ -54,7 +54,8 @@ const FRONT_AUDIO_HZ: f64 = 48_000.0;
 /// Frequency uncertainty left after the Doppler correction (LO error, TLE age), Hz.
 const FRONT_MARGIN_HZ: f64 = 4_000.0;
 /// Transition width of the lowpass applied when the transmitter's deviation is known,
-/// Hz. Its cutoff is Carson's half-width (deviation + baud/2): a channel just wide enough
+/// Hz. Its cutoff is Carson's half-width (deviation + baud/2 for FSK, + the highest tone
+/// for AFSK: `Modulation::fm_half_width_hz`): a channel just wide enough
 /// for the signal keeps the discriminator above its threshold on weak passes (AAUSAT-4's
 /// 2k4 GFSK in `cubesat-iq-aausat` decodes through it, and not with the cutoff 500 Hz
 /// higher).
@@ -149,7 +150,7 @@ impl IqFront {
         info: &RecordingInfo,
         freq_hz: f64,
         baud: f64,
-        deviation_hz: Option<f64>,
+        half_width_hz: Option<f64>,
         correct_doppler: bool,
     ) -> Result<Self> {
         // A complex recording that does not say its centre frequency (a 2-channel I/Q
@@ -164,7 +165,11 @@ impl IqFront {
         let rate = info.sample_rate_hz;
         // Fast links (NuSat: 40 kBd) need more than the usual audio rate.
         let out_rate = FRONT_AUDIO_HZ.max(4.0 * baud).min(rate);
-        let bandwidth_hz = (2.0 * (baud + 3_000.0) + FRONT_MARGIN_HZ).min(0.9 * out_rate);
+        // Wide enough for the FM signal's own band when that is known (AFSK on a wide
+        // FM deviation is wider than the rule of thumb for the baud rate).
+        let bandwidth_hz = (2.0 * (baud + 3_000.0) + FRONT_MARGIN_HZ)
+            .max(half_width_hz.map_or(0.0, |h| 2.0 * h + FRONT_MARGIN_HZ))
+            .min(0.9 * out_rate);
         if offset_hz.abs() + bandwidth_hz / 2.0 > rate / 2.0 {
             return Err(Error::Usage(format!(
                 "{}: the transmitter at {:.3} MHz ({:+.0} Hz from the centre, Doppler included) \
@@ -181,10 +186,9 @@ impl IqFront {
             bandwidth_hz,
         })
         .map_err(|e| Error::Usage(e.to_string()))?;
-        let narrow = match deviation_hz {
-            Some(dev) => {
+        let narrow = match half_width_hz {
+            Some(cutoff_hz) => {
                 let rate = channelizer.actual_output_rate_hz();
-                let cutoff_hz = dev + baud / 2.0;
                 let transition_hz = FRONT_NARROW_TRANSITION_HZ;
                 if cutoff_hz + transition_hz / 2.0 < bandwidth_hz / 2.0 {
                     let taps = lowpass_taps(cutoff_hz / rate, transition_hz / rate, 60.0)
@@ -432,7 +436,7 @@ impl CubesatStage {
                     info,
                     t.frequency_hz,
                     baud,
-                    t.modulation.deviation_hz(),
+                    t.modulation.fm_half_width_hz(),
                     correct_doppler,
                 )?)
             } else {

@@ -8,6 +8,7 @@ use crate::satellites::{Framing, Modulation, Transmitter};
 use downlink_dsp::demod::afsk::{AfskDemod, AfskDemodConfig};
 use downlink_dsp::demod::fsk_decoder::{DecodedFrame, FskDecoder, FskDecoderConfig, FskFraming};
 use downlink_dsp::demod::symbol_decoder::{SoftDeframer, SymbolDecoder, SymbolDecoderConfig};
+use downlink_dsp::demod::tone_energy::ToneEnergyDemod;
 use downlink_dsp::framing::aausat4::Aausat4;
 use downlink_dsp::framing::diy1::Diy1;
 use downlink_dsp::framing::eseo::Eseo;
@@ -21,11 +22,21 @@ use downlink_dsp::framing::ops_sat::OpsSat;
 use downlink_dsp::framing::snet::Snet;
 use downlink_dsp::framing::u482c::U482c;
 
-/// AFSK carrying a framing `FskDecoder` knows (AX.25): discriminator, then FskDecoder.
+/// AFSK carrying a framing `FskDecoder` knows (AX.25): two detectors, each into its own
+/// FskDecoder — the tone discriminator, and a tone-energy detector that holds up below
+/// the FM threshold, where the receiver's audio clicks — and a frame both find comes
+/// out once.
 struct AfskFsk {
     front: AfskDemod,
     nrz: Vec<f32>,
     decoder: FskDecoder,
+    energy: ToneEnergyDemod,
+    energy_nrz: Vec<f32>,
+    energy_decoder: FskDecoder,
+    found: Vec<DecodedFrame>,
+    /// Recently emitted frames (bytes, end sample).
+    recent: Vec<(Vec<u8>, u64)>,
+    samples_per_bit: f64,
     framing: FskFraming,
 }
 
@@ -36,9 +47,31 @@ impl Decoder for AfskFsk {
 
     fn process(&mut self, samples: Samples<'_>, out: &mut Vec<DecodedFrame>) {
         if let Samples::Audio(a) = samples {
+            self.found.clear();
             self.nrz.clear();
             self.front.process(a, &mut self.nrz);
-            self.decoder.process(&self.nrz, out);
+            self.decoder.process(&self.nrz, &mut self.found);
+            self.energy_nrz.clear();
+            self.energy.process(a, &mut self.energy_nrz);
+            self.energy_decoder
+                .process(&self.energy_nrz, &mut self.found);
+            self.found.sort_by_key(|f| f.end_sample);
+            for f in self.found.drain(..) {
+                // The two detectors' filters differ in delay by far less than a frame's
+                // air time, and a genuine repeat cannot end sooner than that.
+                let window = (f.data.len() as f64 * 8.0 * self.samples_per_bit) as u64;
+                self.recent
+                    .retain(|(_, t)| f.end_sample.saturating_sub(*t) <= 4 * window.max(1));
+                if self
+                    .recent
+                    .iter()
+                    .any(|(d, t)| *d == f.data && f.end_sample.abs_diff(*t) <= window)
+                {
+                    continue;
+                }
+                self.recent.push((f.data.clone(), f.end_sample));
+                out.push(f);
+            }
         }
     }
 
@@ -103,6 +136,7 @@ fn subcarrier(m: &Modulation, rate_hz: f64) -> Option<(AfskDemodConfig, bool)> {
             baud,
             mark_hz,
             space_hz,
+            ..
         } => Some((
             AfskDemodConfig {
                 sample_rate_hz: rate_hz,
@@ -122,18 +156,27 @@ pub fn build(t: &Transmitter, rate_hz: f64) -> Option<Result<Box<dyn Decoder>, S
     let sub = subcarrier(&t.modulation, rate_hz);
     if let (Some((sub, _)), Some(framing)) = (sub, t.framing.fsk_framing()) {
         let built = AfskDemod::new(sub)
+            .and_then(|front| Ok((front, ToneEnergyDemod::new(sub)?)))
             .map_err(|e| e.to_string())
-            .and_then(|front| {
-                let decoder = FskDecoder::new(FskDecoderConfig {
-                    sample_rate_hz: rate_hz,
-                    baud,
-                    framing,
-                })
-                .map_err(|e| e.0)?;
+            .and_then(|(front, energy)| {
+                let fsk = || {
+                    FskDecoder::new(FskDecoderConfig {
+                        sample_rate_hz: rate_hz,
+                        baud,
+                        framing,
+                    })
+                    .map_err(|e| e.0)
+                };
                 Ok(Box::new(AfskFsk {
                     front,
                     nrz: Vec::new(),
-                    decoder,
+                    decoder: fsk()?,
+                    energy,
+                    energy_nrz: Vec::new(),
+                    energy_decoder: fsk()?,
+                    found: Vec::new(),
+                    recent: Vec::new(),
+                    samples_per_bit: rate_hz / baud,
                     framing,
                 }) as Box<dyn Decoder>)
             });
