@@ -201,7 +201,12 @@ impl App {
         if let Some(frame) = spectrum {
             let new = self.spectrum.as_ref().is_none_or(|f| f.seq != frame.seq);
             if new {
-                if self.peak.len() != frame.bins_db.len() {
+                // A retuned device: the held peaks belong to another band.
+                let retuned = self
+                    .spectrum
+                    .as_ref()
+                    .is_some_and(|f| f.center_freq_hz != frame.center_freq_hz);
+                if self.peak.len() != frame.bins_db.len() || retuned {
                     self.peak = frame.bins_db.clone();
                 } else {
                     for (p, v) in self.peak.iter_mut().zip(&frame.bins_db) {
@@ -1089,6 +1094,18 @@ mod tests {
         app.on_tick(vec![], Some(frame(2)), Duration::ZERO);
         assert_eq!(app.peak[10], -10.0);
         assert_eq!(app.peak[11], -50.0);
+    }
+
+    #[test]
+    fn peak_hold_restarts_when_the_device_is_retuned() {
+        let mut app = App::new("t");
+        let mut f = frame(1);
+        f.bins_db[10] = -10.0;
+        app.on_tick(vec![], Some(f), Duration::ZERO);
+        let mut retuned = frame(2);
+        retuned.center_freq_hz = Some(101e6);
+        app.on_tick(vec![], Some(retuned), Duration::ZERO);
+        assert_eq!(app.peak[10], -50.0);
     }
 
     #[test]
