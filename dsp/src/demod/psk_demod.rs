@@ -49,6 +49,12 @@ const RETUNE_MIN_NORM: f64 = 0.001;
 /// Soft value of a noise-free symbol on each rail.
 pub const SOFT_AMPLITUDE: f64 = 64.0;
 
+/// The soft-symbol scale is recomputed every symbol for this many symbols
+/// (while the lock detector's 2000-symbol averages fill), then every
+/// [`SCALE_EVERY_SYMBOLS`].
+const SCALE_WARMUP_SYMBOLS: u64 = 2048;
+const SCALE_EVERY_SYMBOLS: u64 = 16;
+
 /// Resampler stopband: images and aliases 60 dB down sit far below the noise
 /// of any signal this demodulates.
 const RESAMPLER_STOPBAND_DB: f64 = 60.0;
@@ -191,6 +197,8 @@ pub struct PskDemod {
     filtered: Vec<Complex32>,
     status: PskDemodStatus,
     unlocked_run: u64,
+    /// Soft value per unit of symbol amplitude (see `emit`).
+    soft_scale: f64,
     /// Block-averaged clock error (the loop's own estimate is noisy).
     clock_ppm: Option<f64>,
 }
@@ -300,6 +308,7 @@ impl PskDemod {
             filtered: Vec::new(),
             status: PskDemodStatus::default(),
             unlocked_run: 0,
+            soft_scale: 0.0,
             clock_ppm: None,
         };
         demod.reset();
@@ -362,6 +371,7 @@ impl PskDemod {
         self.prev_on = None;
         self.status = PskDemodStatus::default();
         self.unlocked_run = 0;
+        self.soft_scale = 0.0;
         self.clock_ppm = None;
     }
 
@@ -505,14 +515,24 @@ impl PskDemod {
     }
 
     fn emit(&mut self, symbol: Complex32, output: &mut Vec<i8>) {
-        let det = self.costas.lock_detector();
         let bpsk = self.config.modulation == PskModulation::Bpsk;
-        let rails = if bpsk { 1.0 } else { 2.0 };
-        // Per-rail signal amplitude from M2M4; while that says "no signal"
-        // fall back to a fraction of the total, so noise still fills the range.
-        let signal = det.signal_power().max(0.1 * det.total_power());
-        let amp = (signal / rails).sqrt();
-        let scale = if amp > 0.0 { SOFT_AMPLITUDE / amp } else { 0.0 };
+        let n = self.status.symbols_out;
+        // The M2M4 estimates average over 2000 symbols, so the scale moves by
+        // well under 1 % in 16 symbols once they are full: recomputing it (two
+        // square roots and a division, a tenth of the demodulator's time when
+        // done per symbol) every symbol only while they fill, then every 16th
+        // symbol, changes no soft value by more than that. Counted from the
+        // start of the stream, so the output does not depend on the chunking.
+        if n < SCALE_WARMUP_SYMBOLS || n % SCALE_EVERY_SYMBOLS == 0 {
+            let det = self.costas.lock_detector();
+            let rails = if bpsk { 1.0 } else { 2.0 };
+            // Per-rail signal amplitude from M2M4; while that says "no signal"
+            // fall back to a fraction of the total, so noise still fills the range.
+            let signal = det.signal_power().max(0.1 * det.total_power());
+            let amp = (signal / rails).sqrt();
+            self.soft_scale = if amp > 0.0 { SOFT_AMPLITUDE / amp } else { 0.0 };
+        }
+        let scale = self.soft_scale;
         // Round half away from zero without libm's `round` (a call on baseline
         // x86-64, once per soft value).
         let q = |v: f32| {
@@ -523,7 +543,6 @@ impl PskDemod {
         if !bpsk {
             output.push(q(symbol.im));
         }
-        let n = self.status.symbols_out;
         if self.costas.locked() {
             if self.status.locked_since_symbol.is_none() {
                 self.status.locked_since_symbol = Some(n);

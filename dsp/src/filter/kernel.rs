@@ -8,10 +8,13 @@
 //!   wholly in the input are slices of it, and only the first `L-1` inputs are
 //!   joined to the history.
 //! * Taps are stored reversed, zero-padded at the old end to a multiple of
-//!   `LANES / 2`, and duplicated (`h, h`) so that a complex×real dot product is
-//!   a real dot product of two equally long `f32` slices (re/im interleaved).
-//!   That loop is written with `LANES` independent accumulators, which the
-//!   compiler turns into SIMD multiply/adds without needing to reassociate.
+//!   `LANES / 4` (8 taps: the padding is work done on zeros, and a 33-tap
+//!   decimator padded to 48 did a third more of it than needed), and
+//!   duplicated (`h, h`) so that a complex×real dot product is a real dot
+//!   product of two equally long `f32` slices (re/im interleaved). That loop is
+//!   written with `LANES` independent accumulators, which the compiler turns
+//!   into SIMD multiply/adds without needing to reassociate; a remaining half
+//!   step of `LANES / 2` floats goes into the first half of them.
 //! * The summation order per output depends only on the taps and the window,
 //!   never on how the input was chunked, so outputs are bit-exact across
 //!   chunkings.
@@ -23,7 +26,8 @@ use super::design::{invalid, DesignError, MAX_TAPS};
 /// f32 lanes per accumulator set: 32 floats = 16 complex samples per step,
 /// enough independent add chains to hide FP add latency on SSE2/AVX.
 const LANES: usize = 32;
-const TAPS_PER_STEP: usize = LANES / 2;
+/// Taps are padded to a multiple of this (half a step of `LANES` floats).
+const TAPS_PER_STEP: usize = LANES / 4;
 
 /// Inputs appended per compaction. Large enough that the `L-1` copy at each
 /// compaction is small next to the filtering work, small enough to stay in L2.
@@ -247,17 +251,22 @@ fn outputs_with(
 }
 
 /// Interleaved dot product: returns (Σ even products, Σ odd products) as a
-/// complex number. `a.len() == b.len()` and a multiple of LANES.
+/// complex number. `a.len() == b.len()` and a multiple of LANES / 2; a last
+/// half step goes into lanes 0 to LANES / 2 - 1.
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> Complex32 {
     debug_assert_eq!(a.len(), b.len());
-    let (ac, _) = a.as_chunks::<LANES>();
-    let (bc, _) = b.as_chunks::<LANES>();
+    debug_assert_eq!(a.len() % (LANES / 2), 0);
+    let (ac, at) = a.as_chunks::<LANES>();
+    let (bc, bt) = b.as_chunks::<LANES>();
     let mut acc = [0.0f32; LANES];
     for (x, y) in ac.iter().zip(bc) {
         for i in 0..LANES {
             acc[i] += x[i] * y[i];
         }
+    }
+    for (i, (x, y)) in at.iter().zip(bt).enumerate() {
+        acc[i] += x * y;
     }
     // Fixed pairwise reduction: deterministic, and keeps rounding balanced.
     let mut width = LANES;

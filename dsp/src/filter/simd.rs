@@ -11,11 +11,24 @@
 use num_complex::Complex32;
 use std::arch::x86_64::*;
 
-/// `LANES = 32`: four 8-lane accumulators. `a.len() == b.len()`, a multiple of 32.
+/// `LANES = 32`: four 8-lane accumulators. `a.len() == b.len()`, a multiple of
+/// 16: a last half step of 16 goes into lanes 0–15 (the first two accumulators).
 #[target_feature(enable = "avx2")]
 #[inline]
 pub(crate) fn dot32(a: &[f32], b: &[f32]) -> Complex32 {
-    let [s0, s1, s2, s3] = accumulate::<4>(a, b);
+    let [mut s0, mut s1, s2, s3] = accumulate::<4>(a, b);
+    let n = a.len() / 32 * 32;
+    if a.len() - n == 16 && b.len() == a.len() {
+        // SAFETY: n + 16 == len of both slices.
+        unsafe {
+            let (pa, pb) = (a.as_ptr().add(n), b.as_ptr().add(n));
+            s0 = _mm256_add_ps(s0, _mm256_mul_ps(_mm256_loadu_ps(pa), _mm256_loadu_ps(pb)));
+            s1 = _mm256_add_ps(
+                s1,
+                _mm256_mul_ps(_mm256_loadu_ps(pa.add(8)), _mm256_loadu_ps(pb.add(8))),
+            );
+        }
+    }
     // Width 32 → 16: lanes i += i + 16.
     reduce16(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3))
 }
@@ -80,11 +93,12 @@ mod tests {
             .collect()
     }
 
-    /// The portable definition, spelled out lane by lane.
+    /// The portable definition, spelled out lane by lane (a last partial step
+    /// goes into the first lanes).
     fn portable<const L: usize>(a: &[f32], b: &[f32]) -> Complex32 {
         let mut acc = [0.0f32; L];
-        for (x, y) in a.chunks_exact(L).zip(b.chunks_exact(L)) {
-            for i in 0..L {
+        for (x, y) in a.chunks(L).zip(b.chunks(L)) {
+            for i in 0..x.len() {
                 acc[i] += x[i] * y[i];
             }
         }
@@ -111,6 +125,13 @@ mod tests {
             assert_eq!(d32.im.to_bits(), portable::<32>(&a, &b).im.to_bits());
             assert_eq!(d16.re.to_bits(), portable::<16>(&a, &b).re.to_bits());
             assert_eq!(d16.im.to_bits(), portable::<16>(&a, &b).im.to_bits());
+        }
+        for n in [16usize, 48, 80, 112] {
+            let (a, b) = (data(n, 0.29), data(n, 0.71));
+            // SAFETY: AVX2 checked above.
+            let d32 = unsafe { dot32(&a, &b) };
+            assert_eq!(d32.re.to_bits(), portable::<32>(&a, &b).re.to_bits());
+            assert_eq!(d32.im.to_bits(), portable::<32>(&a, &b).im.to_bits());
         }
     }
 }

@@ -138,18 +138,22 @@ impl Agc {
             *x *= ((self.config.target_power / self.power) as f32).sqrt();
             rest = tail;
         }
-        // After the warm-up, the same arithmetic with both updates computed and
-        // one selected: the power estimate is a serial chain through every
-        // sample, and choosing the coefficient first (a compare, then a load)
-        // made that chain a third longer.
+        // After the warm-up the estimate is a serial chain through every
+        // sample, so it is written for a short one: both candidate updates
+        // `(1 − a)·P + a·(p + floor)` are formed from products that do not wait
+        // for P's previous value to be compared, and one is selected. The
+        // floor (MIN_POWER added to every sample's power) keeps P from falling
+        // below MIN_POWER (to within rounding) without a clamp in the chain, and
+        // is 10⁻³⁰ of any signal.
         let (attack, decay, target) = (self.attack, self.decay, self.config.target_power);
+        let (keep_attack, keep_decay) = (1.0 - attack, 1.0 - decay);
         let mut power = self.power;
         for x in rest {
             let p = x.norm_sqr() as f64;
-            let d = p - power;
-            let up = power + attack * d;
-            let down = power + decay * d;
-            power = if p > power { up } else { down }.max(MIN_POWER);
+            let floored = p + MIN_POWER;
+            let up = keep_attack * power + attack * floored;
+            let down = keep_decay * power + decay * floored;
+            power = if p > power { up } else { down };
             // Square root in f32 (the gain needs no more precision): the f64 one
             // per sample was most of the AGC's cost.
             *x *= ((target / power) as f32).sqrt();
