@@ -523,7 +523,7 @@ impl PskDemod {
         // done per symbol) every symbol only while they fill, then every 16th
         // symbol, changes no soft value by more than that. Counted from the
         // start of the stream, so the output does not depend on the chunking.
-        if n < SCALE_WARMUP_SYMBOLS || n % SCALE_EVERY_SYMBOLS == 0 {
+        if n < SCALE_WARMUP_SYMBOLS || n.is_multiple_of(SCALE_EVERY_SYMBOLS) {
             let det = self.costas.lock_detector();
             let rails = if bpsk { 1.0 } else { 2.0 };
             // Per-rail signal amplitude from M2M4; while that says "no signal"
