@@ -124,35 +124,14 @@ fn expected_frames(dir: &Path) -> Vec<String> {
 
 /// Runs `downlink decode --satellite` and returns the JSON Lines frames.
 fn decode(file: &Path, sat: &str) -> Vec<serde_json::Value> {
-    let o = tempfile::tempdir().unwrap();
-    let out = common::downlink(&[
-        "decode",
-        "--satellite",
-        sat,
-        "--json",
-        file.to_str().unwrap(),
-        "-o",
-        o.path().to_str().unwrap(),
-    ]);
+    let (out, frames) = common::decode_satellite(file, sat, &[]);
     assert!(
         out.status.success(),
         "{}: {}",
         file.display(),
         common::stderr(&out)
     );
-    let listing = common::listing(o.path());
-    assert!(
-        listing.iter().all(|n| !n.ends_with(".part")),
-        "no .part left behind: {listing:?}"
-    );
-    let Some(jsonl) = listing.iter().find(|n| n.ends_with(".frames.jsonl")) else {
-        return Vec::new();
-    };
-    std::fs::read_to_string(o.path().join(jsonl))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    frames.unwrap_or_default()
 }
 
 #[test]

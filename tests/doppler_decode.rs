@@ -16,18 +16,7 @@ struct Frame {
 
 /// The frames, or None when the satellite has no decoder yet.
 fn try_decode(file: &Path, sat: &str, extra: &[&str]) -> Option<Vec<Frame>> {
-    let o = tempfile::tempdir().unwrap();
-    let mut args = vec![
-        "decode",
-        "--satellite",
-        sat,
-        "--json",
-        file.to_str().unwrap(),
-        "-o",
-        o.path().to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let out = common::downlink(&args);
+    let (out, frames) = common::decode_satellite(file, sat, extra);
     if common::stderr(&out).contains("can be decoded yet") {
         return None;
     }
@@ -37,52 +26,42 @@ fn try_decode(file: &Path, sat: &str, extra: &[&str]) -> Option<Vec<Frame>> {
         file.display(),
         common::stderr(&out)
     );
-    let listing = common::listing(o.path());
-    let jsonl = listing
-        .iter()
-        .find(|n| n.ends_with(".frames.jsonl"))
-        .expect("a frames file, even if empty");
-    let frames = std::fs::read_to_string(o.path().join(jsonl))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            assert_eq!(v["check_passed"], true);
-            Frame {
-                bytes: v["frame"].as_str().unwrap().to_string(),
-                freq_offset_hz: v["freq_offset_hz"].as_f64(),
-                doppler_hz: v["doppler_hz"].as_f64(),
-                snr_db: v["snr_db"].as_f64(),
-            }
-        })
-        .collect();
-    Some(frames)
+    let frames = frames.expect("a frames file, even if empty");
+    Some(
+        frames
+            .iter()
+            .map(|v| {
+                assert_eq!(v["check_passed"], true);
+                Frame {
+                    bytes: v["frame"].as_str().unwrap().to_string(),
+                    freq_offset_hz: v["freq_offset_hz"].as_f64(),
+                    doppler_hz: v["doppler_hz"].as_f64(),
+                    snr_db: v["snr_db"].as_f64(),
+                }
+            })
+            .collect(),
+    )
 }
 
 fn decode(file: &Path, sat: &str, extra: &[&str]) -> Vec<Frame> {
     try_decode(file, sat, extra).expect("a satellite with a decoder")
 }
 
-/// (folder, recording, NORAD) of every I/Q recording with ground-station metadata
-/// whose satellite has a decoder.
+/// (folder, recording, satellite) of every ground-station I/Q recording; the
+/// station's own metadata names the satellite it was pointed at.
 fn iq_recordings(root: &Path) -> Vec<(String, PathBuf, String)> {
-    let m = common::manifest(root);
-    let mut v = Vec::new();
-    for e in m["entries"].as_array().expect("entries") {
-        let dir = e["dir"].as_str().unwrap_or_default();
-        if !dir.starts_with("cubesat-iq-") {
-            continue;
-        }
-        let path = root.join(dir).join(e["file"].as_str().expect("file"));
-        // The station's own metadata names the satellite it was pointed at.
-        let mut json = path.clone().into_os_string();
-        json.push(".json");
-        let meta: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).expect("metadata")).unwrap();
-        let norad = meta["satellite"].as_str().expect("satellite").to_string();
-        v.push((dir.to_string(), path, norad));
-    }
-    v
+    common::ground_station_iq(root)
+        .into_iter()
+        .map(|(dir, path, _)| {
+            let mut json = path.clone().into_os_string();
+            json.push(".json");
+            let meta: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&json).expect("metadata"))
+                    .expect("metadata JSON");
+            let sat = meta["satellite"].as_str().expect("satellite").to_string();
+            (dir, path, sat)
+        })
+        .collect()
 }
 
 #[test]

@@ -13,26 +13,14 @@ struct Rec {
 }
 
 fn iq_recordings(root: &std::path::Path) -> Vec<Rec> {
-    let m = common::manifest(root);
-    let mut v = Vec::new();
-    for e in m["entries"].as_array().expect("entries") {
-        let dir = e["dir"].as_str().unwrap_or_default();
-        if !dir.starts_with("cubesat-iq-") {
-            continue;
-        }
-        let path = root.join(dir).join(e["file"].as_str().expect("file"));
-        let mut json = path.clone().into_os_string();
-        json.push(".json");
-        if !PathBuf::from(json).is_file() {
-            continue;
-        }
-        v.push(Rec {
-            dir: dir.to_string(),
+    common::ground_station_iq(root)
+        .into_iter()
+        .map(|(dir, path, e)| Rec {
+            dir,
             path,
             freq_hz: e["downlink_mhz"].as_f64().expect("downlink_mhz") * 1e6,
-        });
-    }
-    v
+        })
+        .collect()
 }
 
 /// Centre (power centroid above the floor, from `find_signals`) of the strongest

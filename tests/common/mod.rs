@@ -44,6 +44,64 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The ground-station I/Q recordings (`cubesat-iq-*` with their JSON beside them): the
+/// folder, the recording, and its manifest entry.
+pub fn ground_station_iq(root: &Path) -> Vec<(String, PathBuf, serde_json::Value)> {
+    let m = manifest(root);
+    let mut v = Vec::new();
+    for e in m["entries"].as_array().expect("entries") {
+        let dir = e["dir"].as_str().unwrap_or_default();
+        if !dir.starts_with("cubesat-iq-") {
+            continue;
+        }
+        let path = root.join(dir).join(e["file"].as_str().expect("file"));
+        let mut json = path.clone().into_os_string();
+        json.push(".json");
+        if PathBuf::from(json).is_file() {
+            v.push((dir.to_string(), path, e.clone()));
+        }
+    }
+    v
+}
+
+/// Runs `downlink decode --satellite SAT --json FILE -o TEMP EXTRA…`: its output, and
+/// the JSON Lines frame records it wrote (None when it wrote no frames file, i.e. it
+/// failed). No `.part` file may be left behind either way.
+pub fn decode_satellite(
+    file: &Path,
+    sat: &str,
+    extra: &[&str],
+) -> (Output, Option<Vec<serde_json::Value>>) {
+    let o = tempfile::tempdir().expect("temp dir");
+    let mut args = vec![
+        "decode",
+        "--satellite",
+        sat,
+        "--json",
+        file.to_str().expect("UTF-8 path"),
+        "-o",
+        o.path().to_str().expect("UTF-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    let out = downlink(&args);
+    let listing = listing(o.path());
+    assert!(
+        listing.iter().all(|n| !n.ends_with(".part")),
+        "no .part left behind: {listing:?}"
+    );
+    let frames = listing
+        .iter()
+        .find(|n| n.ends_with(".frames.jsonl"))
+        .map(|jsonl| {
+            std::fs::read_to_string(o.path().join(jsonl))
+                .expect("frames file readable")
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a JSON line"))
+                .collect()
+        });
+    (out, frames)
+}
+
 /// The shipped synthetic recording.
 pub fn scene_recording() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("recordings/scene-437m.sigmf-meta")
