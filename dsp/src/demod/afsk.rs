@@ -31,6 +31,27 @@ pub struct AfskDemodConfig {
     pub baud: f64,
 }
 
+impl AfskDemodConfig {
+    /// Every field finite and positive (shared by the demodulators that take it).
+    pub(crate) fn check_positive(&self) -> Result<(), AfskDemodError> {
+        let AfskDemodConfig {
+            sample_rate_hz: fs,
+            centre_hz,
+            deviation_hz,
+            baud,
+        } = *self;
+        let finite_pos = |v: f64| v.is_finite() && v > 0.0;
+        if finite_pos(fs) && finite_pos(centre_hz) && finite_pos(deviation_hz) && finite_pos(baud) {
+            Ok(())
+        } else {
+            Err(AfskDemodError(format!(
+                "rate {fs} Hz, centre {centre_hz} Hz, deviation {deviation_hz} Hz and {baud} Bd \
+                 must all be positive"
+            )))
+        }
+    }
+}
+
 /// Error from [`AfskDemod::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AfskDemodError(pub String);
@@ -69,17 +90,7 @@ impl AfskDemod {
             deviation_hz,
             baud,
         } = config;
-        let finite_pos = |v: f64| v.is_finite() && v > 0.0;
-        if !(finite_pos(fs)
-            && finite_pos(centre_hz)
-            && finite_pos(deviation_hz)
-            && finite_pos(baud))
-        {
-            return Err(AfskDemodError(format!(
-                "rate {fs} Hz, centre {centre_hz} Hz, deviation {deviation_hz} Hz and {baud} Bd \
-                 must all be positive"
-            )));
-        }
+        config.check_positive()?;
         // Carson's rule for the tone band (deviation plus the NRZ main lobe's half width).
         let half_band_hz = deviation_hz + 0.5 * baud;
         if centre_hz + half_band_hz >= fs / 2.0 {

@@ -62,17 +62,7 @@ impl ToneEnergyDemod {
             deviation_hz,
             baud,
         } = config;
-        let finite_pos = |v: f64| v.is_finite() && v > 0.0;
-        if !(finite_pos(fs)
-            && finite_pos(centre_hz)
-            && finite_pos(deviation_hz)
-            && finite_pos(baud))
-        {
-            return Err(AfskDemodError(format!(
-                "rate {fs} Hz, centre {centre_hz} Hz, deviation {deviation_hz} Hz and {baud} Bd \
-                 must all be positive"
-            )));
-        }
+        config.check_positive()?;
         if centre_hz + deviation_hz + baud >= fs / 2.0 || deviation_hz >= centre_hz {
             return Err(AfskDemodError(format!(
                 "tones {:.0} Hz and {:.0} Hz must lie between 0 Hz and the Nyquist \
