@@ -48,7 +48,9 @@ const TABLE: &[(&str, &str, Want)] = &[
     ("cubesat-ao27-grsat", "22825", AnyCheck),
     ("cubesat-astrocast_9k6", "43798", Bytes),
     ("cubesat-ao73", "39444", Bytes),
-    ("cubesat-by701-grsat", "41909", AnyCheck),
+    // No stated result (gr-satellites' recording): 24 RS-valid frames, every image chunk
+    // from offset 0x0080 to 0x4006 in order; the count guards the burst resync.
+    ("cubesat-by701-grsat", "41909", AtLeast(24)),
     ("cubesat-delfic3", "32789", Bytes),
     ("cubesat-iq-chomptt", "43855", AtLeast(1)),
     ("cubesat-iq-delfic3", "32789", AtLeast(1)),

@@ -76,6 +76,11 @@ fn decoder_config(config: &CcsdsSoftConfig) -> CcsdsDecoderConfig {
         }
     }
     c.deframer.frame_bytes = 255 - fill;
+    // Cubesat frames come in bursts with gaps of any length between them, so a marker
+    // missed where the grid puts it means the next frame starts elsewhere: search again
+    // at once instead of cutting frames on the old grid (the flywheel, up to four frame
+    // periods, suits Meteor's continuous stream and lost whole frames here).
+    c.deframer.max_misses = 0;
     c
 }
 
@@ -189,6 +194,50 @@ mod tests {
         }
         assert_eq!(out.len(), 2);
         assert!(out.iter().all(|f| f.data == data));
+    }
+
+    /// Frames sent with idle fill of irregular lengths between them, as BY70-1 does
+    /// (frames 0.25 s or 0.4 s apart on a continuous carrier): each frame is found, none
+    /// lost to a flywheel still cutting frames on the previous grid.
+    #[test]
+    fn frames_after_irregular_idle_gaps_all_decode() {
+        let config = CcsdsSoftConfig {
+            data_bytes: 114,
+            dual_basis: false,
+            nrz_m: true,
+        };
+        let mut enc =
+            CcsdsEncoder::new(CcsdsEncoderConfig::matching(&decoder_config(&config))).unwrap();
+        let frames: Vec<Vec<u8>> = (0..8u8)
+            .map(|k| {
+                (0..114u8)
+                    .map(|i| i.wrapping_mul(29) ^ k.wrapping_mul(71))
+                    .collect()
+            })
+            .collect();
+        let gaps_bytes = [0usize, 13, 0, 0, 57, 3, 0, 101];
+        let mut bits = Vec::new();
+        enc.encode_wire_bytes(&[0x55; 20], &mut bits);
+        for (frame, &gap) in frames.iter().zip(&gaps_bytes) {
+            enc.encode_frame(frame, &mut bits).unwrap();
+            enc.encode_wire_bytes(&vec![0x55; gap], &mut bits);
+        }
+        enc.encode_wire_bytes(&[0x55; 100], &mut bits);
+        let soft: Vec<f32> = bits
+            .iter()
+            .map(|&b| if b == 1 { -1.0 } else { 1.0 })
+            .collect();
+        let mut d = CcsdsSoft::new(config).unwrap();
+        let mut out = Vec::new();
+        for c in soft.chunks(1000) {
+            d.process(c, &mut out);
+        }
+        // Which of the sent frames came out, in order (None: bytes not sent).
+        let got: Vec<Option<usize>> = out
+            .iter()
+            .map(|f| frames.iter().position(|s| *s == f.data))
+            .collect();
+        assert_eq!(got, (0..frames.len()).map(Some).collect::<Vec<_>>());
     }
 
     /// BY70-1: 114-byte frames (RS shortened to (146, 114), conventional basis) with
