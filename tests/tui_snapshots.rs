@@ -21,6 +21,8 @@ fn stages(position_s: f64, state: &str, ok: f64) -> Vec<StageStatus> {
             .with("carrier_offset_hz", 2500.0)
             .with("snr_db", 8.5)
             .with("locked", 1.0)
+            .with("timing_locked", 1.0)
+            .with("timing_metric", 0.82)
             .with("cadus", ok + 2.0)
             .with("cadus_rs_ok", ok)
             .with("cadus_rs_failed", 2.0)
@@ -163,6 +165,12 @@ fn check_screen(w: u16, h: u16) -> String {
     assert_eq!(buf[(x, y)].fg, Color::Green);
     let (x, y) = find(&t, "yes").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Green);
+    // Carrier and timing lock each have their own line.
+    let (x, y) = find(&t, "yes 0.82").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Green);
+    let carrier = find(&t, &format!("{:<13}yes", "  carr. lock")).expect("carrier lock line");
+    let timing = find(&t, &format!("{:<13}yes 0.82", "  tim. lock")).expect("timing lock line");
+    assert_eq!(timing.1, carrier.1 + 1);
     let (x, y) = find(&t, "REC").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Red);
     // The constellation is drawn in braille: four clouds, one per quadrant.
@@ -395,4 +403,25 @@ fn the_image_preview_draws_the_known_picture_in_half_blocks() {
     assert!(s.contains("Waterfall") && s.contains("RS ok/fail"), "{s}");
     // Without a preview there is no panel.
     assert!(!text(&draw(&crate::app(), 120, 36)).contains("320 lines"));
+}
+
+#[test]
+fn timing_lock_is_green_yellow_or_red() {
+    // Locked; above the release level but not locked (acquiring or fading); noise.
+    for (locked, metric, want, colour) in [
+        (1.0, 0.64, "yes 0.64", Color::Green),
+        (0.0, 0.22, "no 0.22", Color::Yellow),
+        (0.0, 0.03, "no 0.03", Color::Red),
+    ] {
+        let mut app = app();
+        let mut st = stages(6.2, "SYNCED", 90.0);
+        st[1].values.insert("timing_locked".into(), locked);
+        st[1].values.insert("timing_metric".into(), metric);
+        app.on_tick(st, Some(spectrum(31)), Duration::from_secs(7));
+        let t = draw(&app, 80, 24);
+        let (x, y) = find(&t, &format!("{:<13}{want}", "  tim. lock"))
+            .unwrap_or_else(|| panic!("{want} missing:\n{}", text(&t)));
+        let buf = t.backend().buffer();
+        assert_eq!(buf[(x + 13, y)].fg, colour, "{want}");
+    }
 }

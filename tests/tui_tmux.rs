@@ -90,9 +90,10 @@ fn tui_shows_lock_and_frames_and_quits_cleanly() {
     assert!(started.status.success(), "{started:?}");
 
     // Locked and frames decoded, with the spectrum axis in MHz.
-    let locked = format!("{:<13}yes", "  lock");
+    let locked = format!("{:<13}yes", "  carr. lock");
+    let timing = format!("{:<13}yes ", "  tim. lock");
     let pane = tmux.wait_for(
-        &["SYNCED", &locked, "frames +", "137.900", "MHz"],
+        &["SYNCED", &locked, &timing, "frames +", "137.900", "MHz"],
         Duration::from_secs(30),
     );
     assert!(pane.contains("RS ok/fail"), "{pane}");

@@ -40,6 +40,16 @@ fn locks_within_5000_symbols_at_3_db_across_offsets_rates_and_clock_errors() {
             );
             assert!(st.locked && st.lock_losses == 0, "{tag}: {st:?}");
             assert!(since <= 5000, "{tag}: locked only at symbol {since}");
+            // Timing lock is judged on its own, and comes within the same 5000.
+            let timing_since = st
+                .timing_locked_since_symbol
+                .unwrap_or_else(|| panic!("{tag}: timing never locked: {st:?}"));
+            assert!(st.timing_locked && timing_since <= 5000, "{tag}: {st:?}");
+            // 1 / (1 + 2 / (1.7 · Es/N0)) = 0.63 at 3 dB, less the loop's jitter.
+            assert!(
+                st.timing_metric > 0.5 && st.timing_metric < 0.75,
+                "{tag}: {st:?}"
+            );
             assert!(
                 (st.carrier_offset_hz - offset).abs() < 20.0,
                 "{tag}: {st:?}"
@@ -97,4 +107,23 @@ fn reacquires_a_signal_that_starts_after_noise() {
     let ber = e as f64 / n as f64;
     let loss = (s.es_n0_db - 3.0103) - eb_n0_for_ber(ber);
     assert!(loss.abs() < 0.5, "BER {ber:.4}, {loss:.2} dB from theory");
+}
+
+#[test]
+fn noise_alone_locks_neither_carrier_nor_timing() {
+    for (rate, seed) in [(150e3, 31), (1.024e6, 32)] {
+        let s = Scenario::lrpt(PskModulation::Qpsk, rate, ES_N0_DB);
+        let mut g = GaussianNoise::new(seed);
+        // One second of receiver noise alone.
+        let x: Vec<_> = (0..rate as usize).map(|_| g.complex(1.0)).collect();
+        let (_, st) = demodulate(s.demod_config(), &x, 1 << 16);
+        eprintln!("noise at {rate} S/s: {st:?}");
+        assert!(st.symbols_out > 60_000, "{st:?}");
+        assert!(!st.locked && st.locked_since_symbol.is_none(), "{st:?}");
+        assert!(
+            !st.timing_locked && st.timing_locked_since_symbol.is_none(),
+            "{st:?}"
+        );
+        assert!(st.timing_metric.abs() < 0.2, "{st:?}");
+    }
 }

@@ -613,6 +613,8 @@ impl SampleStage for MeteorStage {
             .with("carrier_offset_hz", d.carrier_offset_hz)
             .with("snr_db", d.snr_db)
             .with("locked", if d.locked { 1.0 } else { 0.0 })
+            .with("timing_locked", if d.timing_locked { 1.0 } else { 0.0 })
+            .with("timing_metric", d.timing_metric)
             .with("cadus", sum.cadus_total as f64)
             .with("cadus_rs_ok", sum.cadus_rs_ok as f64)
             .with("cadus_rs_corrected", sum.cadus_rs_corrected as f64)

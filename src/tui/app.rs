@@ -695,7 +695,20 @@ impl App {
                 } else {
                     ("no", Color::Red)
                 };
-                lines.push(kv("  lock", t.into(), c));
+                lines.push(kv("  carr. lock", t.into(), c));
+            }
+            if let Some(l) = s.value("timing_locked") {
+                let metric = s.value("timing_metric").unwrap_or(0.0);
+                // Yellow: above the detector's release level (0.15) but not (yet)
+                // locked, e.g. during its first averaging window or a fade.
+                let (t, c) = if l > 0.0 {
+                    ("yes", Color::Green)
+                } else if metric >= 0.15 {
+                    ("no", Color::Yellow)
+                } else {
+                    ("no", Color::Red)
+                };
+                lines.push(kv("  tim. lock", format!("{t} {metric:.2}"), c));
             }
             if let (Some(ok), Some(bad)) = (s.value("cadus_rs_ok"), s.value("cadus_rs_failed")) {
                 let c = if ok == 0.0 {

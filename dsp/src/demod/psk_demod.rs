@@ -8,7 +8,7 @@ use crate::filter::{FirDecimator, FirFilter, Resampler, ResamplerConfig};
 use crate::nco::Nco;
 use crate::sync::{
     Agc, AgcConfig, CarrierSearch, CarrierSearchConfig, Costas, CostasConfig, PskModulation,
-    SymbolSync, SymbolSyncConfig,
+    SymbolSync, SymbolSyncConfig, TimingLock, TimingLockConfig,
 };
 
 /// Samples per symbol the loops run at when the input has fewer than
@@ -126,6 +126,12 @@ pub struct PskDemodStatus {
     pub lock_losses: u32,
     /// Lock detector metric (see [`crate::sync::LockDetector`]).
     pub lock_metric: f64,
+    /// Symbol timing lock, judged apart from the carrier (see
+    /// [`crate::sync::TimingLock`]): its normalised on-time/mid-symbol energy
+    /// contrast, and the strobe at which the current timing lock began.
+    pub timing_locked: bool,
+    pub timing_metric: f64,
+    pub timing_locked_since_symbol: Option<u64>,
     /// Es/N0 estimate of the symbols (M2M4), dB.
     pub snr_db: f64,
     /// Sample-clock error against the nominal rates, ppm (positive: the
@@ -192,6 +198,7 @@ pub struct PskDemod {
     agc: Agc,
     sync: SymbolSync,
     costas: Costas,
+    timing_lock: TimingLock,
     prev_on: Option<Complex32>,
     mixed: Vec<Complex32>,
     filtered: Vec<Complex32>,
@@ -303,6 +310,7 @@ impl PskDemod {
                 loop_bandwidth_norm: config.carrier_loop_bandwidth_norm,
                 ..CostasConfig::for_modulation(config.modulation)
             })?,
+            timing_lock: TimingLock::new(TimingLockConfig::new(config.modulation, alpha))?,
             prev_on: None,
             mixed: Vec::new(),
             filtered: Vec::new(),
@@ -341,6 +349,9 @@ impl PskDemod {
         s.lock_metric = self.costas.lock_detector().metric();
         s.snr_db = self.costas.lock_detector().snr_db();
         s.clock_offset_ppm = self.clock_ppm.unwrap_or(0.0);
+        s.timing_locked = self.timing_lock.locked();
+        s.timing_metric = self.timing_lock.metric();
+        s.timing_locked_since_symbol = self.timing_lock.locked_since();
         s
     }
 
@@ -368,6 +379,7 @@ impl PskDemod {
         self.agc.reset();
         self.sync.reset();
         self.costas.reset();
+        self.timing_lock.reset();
         self.prev_on = None;
         self.status = PskDemodStatus::default();
         self.unlocked_run = 0;
@@ -478,6 +490,7 @@ impl PskDemod {
         let oqpsk = self.config.modulation == PskModulation::Oqpsk;
         while let Some(strobe) = self.sync.next_strobe(&filtered, &mut pos) {
             self.sync.update(self.costas.derotation());
+            self.timing_lock.update(strobe, self.costas.derotation());
             let symbol = if oqpsk {
                 // Symbol k pairs its on-time I with the Q half a symbol
                 // later, i.e. with the mid strobe that precedes on-time k+1.

@@ -12,6 +12,7 @@ pub mod lock_detector;
 pub mod loop_filter;
 pub mod psk_modulation;
 pub mod symbol_sync;
+pub mod timing_lock;
 
 pub use agc::{Agc, AgcConfig};
 pub use carrier_search::{CarrierEstimate, CarrierSearch, CarrierSearchConfig};
@@ -20,3 +21,4 @@ pub use lock_detector::{LockDetector, LockDetectorConfig};
 pub use loop_filter::LoopFilter;
 pub use psk_modulation::PskModulation;
 pub use symbol_sync::{Strobe, SymbolSync, SymbolSyncConfig};
+pub use timing_lock::{TimingLock, TimingLockConfig};
