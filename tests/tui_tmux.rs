@@ -1,50 +1,12 @@
 //! End to end: `downlink decode --tui` on the shipped Meteor recording, in a real
 //! terminal (a detached tmux session on a private socket), driven with keys.
 
+mod common;
+
+use common::tmux::Tmux;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux (install it: apt-get install tmux)")
-    }
-
-    fn capture(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "tui"]).stdout).into_owned()
-    }
-
-    /// Waits until the pane shows every needle.
-    fn wait_for(&self, needles: &[&str], limit: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let pane = self.capture();
-            if needles.iter().all(|n| pane.contains(n)) {
-                return pane;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "pane never showed {needles:?}; last capture:\n{pane}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
 
 fn wait_file(path: &Path, limit: Duration) -> String {
     let start = Instant::now();

@@ -29,7 +29,16 @@ use std::time::{Duration, Instant};
 /// How often the screen is redrawn from the latest snapshots.
 const TICK: Duration = Duration::from_millis(100);
 
+/// The terminal is in raw mode on the alternate screen. Restoring happens once: the
+/// panic hook restores before the message is printed, and the guard's `Drop` runs
+/// again while unwinding; a second "leave the alternate screen" would move the cursor
+/// back to where it was saved on entering, over the panic message.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
 fn restore_terminal() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(
         std::io::stdout(),
@@ -38,8 +47,24 @@ fn restore_terminal() {
     );
 }
 
-/// Restores the terminal when dropped (error returns, unwinding).
-struct TerminalGuard;
+/// The TUI's terminal mode (raw, alternate screen), left on every way out: when the
+/// guard is dropped (normal return, error returns, unwinding) and, through a panic
+/// hook installed by [`TerminalGuard::enter`], before a panic message is printed, so
+/// the message lands on the normal screen with echo and line editing back.
+pub struct TerminalGuard(());
+
+impl TerminalGuard {
+    /// Installs the panic hook, enables raw mode and enters the alternate screen.
+    pub fn enter() -> Result<TerminalGuard> {
+        install_panic_hook();
+        let io_err = |e: std::io::Error| Error::Internal(format!("terminal: {e}"));
+        enable_raw_mode().map_err(io_err)?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        let guard = TerminalGuard(());
+        execute!(std::io::stdout(), EnterAlternateScreen).map_err(io_err)?;
+        Ok(guard)
+    }
+}
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
@@ -102,11 +127,8 @@ pub fn run(
             "--tui needs a terminal on standard output".into(),
         ));
     }
-    install_panic_hook();
     let io_err = |e: std::io::Error| Error::Internal(format!("terminal: {e}"));
-    enable_raw_mode().map_err(io_err)?;
-    let guard = TerminalGuard;
-    execute!(std::io::stdout(), EnterAlternateScreen).map_err(io_err)?;
+    let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(io_err)?;
     terminal.clear().map_err(io_err)?;
     let mut app = App::new(title);

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use num_complex::Complex32;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
