@@ -242,6 +242,11 @@ struct DecodeArgs {
     #[arg(long, requires = "satellite", conflicts_with_all = ["tle", "station"],
           help_heading = "satellite")]
     no_doppler: bool,
+    /// --satellite on I/Q: do not search for the carrier (by default each channel is
+    /// tuned to the transmitter found within the Doppler and oscillator range of its
+    /// nominal, or Doppler-corrected, frequency).
+    #[arg(long, requires = "satellite", help_heading = "satellite")]
+    no_afc: bool,
 }
 
 /// The options of the pipelines, shared by `decode` and `live`.
@@ -1591,7 +1596,11 @@ fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
     } else {
         Some(Box::new(std::io::stdout()))
     };
-    let stage = CubesatStage::new(sat, &meta, &out, hexdump, !a.no_doppler)?;
+    let tuning = crate::pipelines::cubesat::Tuning {
+        doppler: !a.no_doppler,
+        afc: !a.no_afc,
+    };
+    let stage = CubesatStage::new_tuned(sat, &meta, &out, hexdump, tuning)?;
     if !a.run.json {
         eprintln!("{}: decoding {}", sat.name, stage.transmitters().join(", "));
     }

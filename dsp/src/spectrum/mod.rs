@@ -7,11 +7,13 @@
 //! total power σ² then reads `σ² · enbw_bins / n` per bin.
 
 pub mod carrier;
+pub mod carrier_scan;
 pub mod periodogram;
 pub mod signals;
 pub mod welch;
 
 pub use carrier::{measure_carrier, CarrierEstimate};
+pub use carrier_scan::{CarrierHit, CarrierScan, CarrierScanConfig};
 pub use periodogram::Periodogram;
 pub use signals::{find_signals, FindOptions, Signal};
 pub use welch::{Welch, WelchConfig};

@@ -21,7 +21,7 @@ fn audio_search_hz(subcarrier_hz: f64) -> f64 {
 }
 
 /// Frequency uncertainty of the I/Q front end's baseband (its margin).
-const BASEBAND_SEARCH_HZ: f64 = 4_000.0;
+pub const BASEBAND_SEARCH_HZ: f64 = 4_000.0;
 
 /// What follows the demodulator.
 pub enum BpskFraming {

@@ -13,6 +13,7 @@ use crate::io::RecordingInfo;
 use crate::satellites::Satellite;
 use crate::status::StageStatus;
 use chrono::{DateTime, Utc};
+pub mod afc;
 pub mod ao40_fsk;
 pub mod bpsk;
 pub mod decoders;
@@ -126,6 +127,11 @@ struct IqFront {
     audio: Vec<f32>,
     last: Complex32,
     doppler: Option<DopplerTrack>,
+    /// Carrier search: holds the input back a block and tunes the channel to the
+    /// transmitter found in it (None: the channel stays on the predicted frequency).
+    afc: Option<afc::Afc>,
+    /// Transmitter frequency minus the recording's centre.
+    nominal_offset_hz: f64,
     /// Input samples taken so far.
     input_samples: u64,
     /// The channelizer's latest output (before the narrow filter, whose stopband
@@ -143,22 +149,45 @@ struct FrameSignal {
     snr_db: Option<f64>,
     /// Doppler correction applied when the frame ended.
     doppler_hz: Option<f64>,
+    /// Carrier search's correction (beyond nominal + Doppler) when the frame ended.
+    afc_hz: Option<f64>,
+}
+
+/// How the I/Q front end follows the transmitter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Follow the Doppler shift the TLE, station and start time predict (when the
+    /// recording's metadata, or the command line, gives all three).
+    pub doppler: bool,
+    /// Search for the carrier around the nominal (or Doppler-corrected) frequency and
+    /// tune to it ([`afc`]).
+    pub afc: bool,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            doppler: true,
+            afc: true,
+        }
+    }
 }
 
 impl IqFront {
     fn new(
         info: &RecordingInfo,
         freq_hz: f64,
-        baud: f64,
-        half_width_hz: Option<f64>,
-        correct_doppler: bool,
+        modulation: &crate::satellites::Modulation,
+        tuning: Tuning,
     ) -> Result<Self> {
+        let baud = modulation.baud().unwrap_or(0.0);
+        let half_width_hz = modulation.fm_half_width_hz();
         // A complex recording that does not say its centre frequency (a 2-channel I/Q
         // WAV, L = I and R = Q) is taken as centred on the transmitter, without Doppler:
         // such files are cut around the signal already.
         let nominal_offset_hz = info.center_freq_hz.map_or(0.0, |c| freq_hz - c);
         let doppler = match info.center_freq_hz {
-            Some(_) if correct_doppler => DopplerTrack::new(info, freq_hz, nominal_offset_hz),
+            Some(_) if tuning.doppler => DopplerTrack::new(info, freq_hz, nominal_offset_hz),
             _ => None,
         };
         let offset_hz = nominal_offset_hz + doppler.as_ref().map_or(0.0, |d| d.current_hz);
@@ -200,6 +229,25 @@ impl IqFront {
             }
             None => None,
         };
+        // Without a centre frequency the file is cut around the signal already.
+        let afc = match info.center_freq_hz {
+            Some(_) if tuning.afc => {
+                // Only as far as the channel can be tuned within the recording's band.
+                let room_hz = rate / 2.0 - bandwidth_hz / 2.0 - offset_hz.abs();
+                let span_hz = afc::search_span_hz(freq_hz, doppler.is_some()).min(room_hz.max(0.0));
+                Some(
+                    afc::Afc::new(
+                        rate,
+                        offset_hz,
+                        span_hz,
+                        afc::signal_width_hz(modulation),
+                        afc::deadband_hz(modulation),
+                    )
+                    .map_err(|e| Error::Usage(format!("{}: carrier search: {e}", info.path)))?,
+                )
+            }
+            _ => None,
+        };
         Ok(IqFront {
             channelizer,
             narrow,
@@ -208,6 +256,8 @@ impl IqFront {
             audio: Vec::new(),
             last: Complex32::new(0.0, 0.0),
             doppler,
+            afc,
+            nominal_offset_hz,
             input_samples: 0,
             history: Vec::new(),
             produced: 0,
@@ -215,29 +265,85 @@ impl IqFront {
     }
 
     /// I/Q in, the channel's baseband out in `self.baseband` and, for `Input::Audio`,
-    /// discriminator audio (radians per sample) in `self.audio`.
+    /// discriminator audio (radians per sample) in `self.audio`. With the carrier
+    /// search on, the output lags the input by up to two AFC blocks; `finish` gives
+    /// the rest.
     fn process(&mut self, iq: &[Complex32], input: Input) {
         self.baseband.clear();
+        match self.afc.take() {
+            None => self.tune(iq, 0.0),
+            Some(mut afc) => {
+                afc.push(iq);
+                self.release(&mut afc, false);
+                self.afc = Some(afc);
+            }
+        }
+        self.after_channel(input);
+    }
+
+    /// The input still held back by the carrier search, through the channel.
+    fn finish(&mut self, input: Input) {
+        self.baseband.clear();
+        if let Some(mut afc) = self.afc.take() {
+            self.release(&mut afc, true);
+            self.afc = Some(afc);
+        }
+        self.after_channel(input);
+    }
+
+    /// Every block the carrier search has decided on, through the channel.
+    fn release(&mut self, afc: &mut afc::Afc, finish: bool) {
+        loop {
+            let doppler = self.doppler.as_ref();
+            let nominal = self.nominal_offset_hz;
+            let decided = afc.ready(finish, |first, n| {
+                nominal
+                    + doppler
+                        .and_then(|d| {
+                            d.at_step((first + n as u64 / 2).saturating_sub(d.step_samples / 2))
+                        })
+                        .unwrap_or(0.0)
+            });
+            let Some((afc_hz, n)) = decided else {
+                break;
+            };
+            self.tune(afc.block(n), afc_hz);
+            afc.release(n);
+        }
+    }
+
+    /// The channel at nominal + Doppler + `afc_hz` over `iq`.
+    fn tune(&mut self, iq: &[Complex32], afc_hz: f64) {
         match self.doppler.as_mut() {
-            None => self.channelizer.process(iq, &mut self.baseband),
+            None => {
+                let want = self.nominal_offset_hz + afc_hz;
+                if want != self.channelizer.config().offset_hz {
+                    // Out of the band: the last tuning holds.
+                    let _ = self.channelizer.set_offset_hz(want);
+                }
+                self.channelizer.process(iq, &mut self.baseband);
+                self.input_samples += iq.len() as u64;
+            }
             Some(d) => {
                 // Steps start at fixed input samples, so the output does not depend on
                 // how the input is chunked.
                 let mut rest = iq;
+                let mut first = true;
                 while !rest.is_empty() {
                     let into_step = self.input_samples % d.step_samples;
-                    if into_step == 0 {
+                    if into_step == 0 || first {
                         // Past the orbit's valid span the last correction holds.
-                        if let Some(hz) = d.at_step(self.input_samples) {
-                            if self
-                                .channelizer
-                                .set_offset_hz(d.nominal_offset_hz + hz)
-                                .is_ok()
-                            {
-                                d.current_hz = hz;
-                            }
+                        let step = self.input_samples - into_step;
+                        let hz = d.at_step(step).unwrap_or(d.current_hz);
+                        if self
+                            .channelizer
+                            .set_offset_hz(d.nominal_offset_hz + hz + afc_hz)
+                            .is_ok()
+                        {
+                            d.current_hz = hz;
                         }
                     }
+                    first = false;
                     let n = ((d.step_samples - into_step) as usize).min(rest.len());
                     self.channelizer.process(&rest[..n], &mut self.baseband);
                     self.input_samples += n as u64;
@@ -245,6 +351,9 @@ impl IqFront {
                 }
             }
         }
+    }
+
+    fn after_channel(&mut self, input: Input) {
         self.remember();
         if let Some(f) = self.narrow.as_mut() {
             self.narrowed.clear();
@@ -287,11 +396,17 @@ impl IqFront {
             let input = end * self.channelizer.decimation() as u64;
             d.at_step(input - input % d.step_samples)
         });
+        let afc_hz = self
+            .afc
+            .as_ref()
+            .map(|a| a.at_input(end * self.channelizer.decimation() as u64));
         let e = measure_carrier(window, rate, self.channelizer.config().bandwidth_hz);
         FrameSignal {
-            freq_offset_hz: e.map(|e| e.offset_hz + doppler_hz.unwrap_or(0.0)),
+            freq_offset_hz: e
+                .map(|e| e.offset_hz + doppler_hz.unwrap_or(0.0) + afc_hz.unwrap_or(0.0)),
             snr_db: e.map(|e| e.snr_db),
             doppler_hz,
+            afc_hz,
         }
     }
 }
@@ -388,6 +503,11 @@ pub struct FrameRecord {
     /// The Doppler correction applied at the frame's end (None without one).
     #[serde(default)]
     pub doppler_hz: Option<f64>,
+    /// I/Q input: the carrier search's correction at the frame's end, Hz beyond the
+    /// nominal frequency and the Doppler correction (the oscillators' error, or the
+    /// Doppler itself without a TLE); None with `--no-afc`.
+    #[serde(default)]
+    pub afc_hz: Option<f64>,
 }
 
 /// The `SampleStage` behind `decode --satellite`.
@@ -417,13 +537,29 @@ impl CubesatStage {
     /// Builds a decoder for every transmitter of `sat` that [`decoders::build`] supports.
     /// `hexdump` receives a hexdump of each frame (None: silent). With
     /// `correct_doppler`, I/Q channels follow the Doppler shift that the TLE, station
-    /// and start time in `info` predict (when all three are there).
+    /// and start time in `info` predict (when all three are there); the carrier search
+    /// is on.
     pub fn new(
         sat: &Satellite,
         info: &RecordingInfo,
         out: &CubesatOutput,
         hexdump: Option<Box<dyn Write + Send>>,
         correct_doppler: bool,
+    ) -> Result<Self> {
+        let tuning = Tuning {
+            doppler: correct_doppler,
+            afc: true,
+        };
+        Self::new_tuned(sat, info, out, hexdump, tuning)
+    }
+
+    /// [`CubesatStage::new`] with the I/Q front end's tuning chosen.
+    pub fn new_tuned(
+        sat: &Satellite,
+        info: &RecordingInfo,
+        out: &CubesatOutput,
+        hexdump: Option<Box<dyn Write + Send>>,
+        tuning: Tuning,
     ) -> Result<Self> {
         let mut channels = Vec::new();
         for t in &sat.transmitters {
@@ -432,13 +568,7 @@ impl CubesatStage {
             }
             let baud = t.modulation.baud().unwrap_or(0.0);
             let front = if info.format.is_complex() {
-                Some(IqFront::new(
-                    info,
-                    t.frequency_hz,
-                    baud,
-                    t.modulation.fm_half_width_hz(),
-                    correct_doppler,
-                )?)
+                Some(IqFront::new(info, t.frequency_hz, &t.modulation, tuning)?)
             } else {
                 None
             };
@@ -562,6 +692,7 @@ impl CubesatStage {
             freq_offset_hz: round(signal.and_then(|s| s.freq_offset_hz), 1.0),
             snr_db: round(signal.and_then(|s| s.snr_db), 10.0),
             doppler_hz: round(signal.and_then(|s| s.doppler_hz), 1.0),
+            afc_hz: round(signal.and_then(|s| s.afc_hz), 1.0),
         };
         let line = serde_json::to_string(&rec).map_err(|e| Error::Internal(e.to_string()))?;
         writeln!(self.jsonl, "{line}")
@@ -637,6 +768,17 @@ impl SampleStage for CubesatStage {
     fn finish(mut self: Box<Self>) -> Result<Vec<Product>> {
         for ch in 0..self.channels.len() {
             let mut found = Vec::new();
+            let c = &mut self.channels[ch];
+            if let Some(front) = c.front.as_mut() {
+                // What the carrier search still holds back.
+                let input = c.decoder.input();
+                front.finish(input);
+                let samples = match input {
+                    Input::Audio => Samples::Audio(&front.audio),
+                    Input::Baseband => Samples::Baseband(&front.baseband),
+                };
+                c.decoder.process(samples, &mut found);
+            }
             self.channels[ch].decoder.flush(&mut found);
             for f in &found {
                 self.emit(ch, f)?;
