@@ -187,8 +187,9 @@ struct DecodeArgs {
         conflicts_with = "satellite"
     )]
     pipeline: Option<String>,
-    /// Decode a satellite's telemetry from receiver audio instead of running a pipeline
-    /// (name, alias or NORAD number; see `downlink satellites`).
+    /// Decode a satellite's telemetry (from receiver audio or I/Q) instead of naming a
+    /// pipeline (name, alias or NORAD number; see `downlink satellites`); a Meteor-M
+    /// satellite runs meteor-lrpt on its transmitter's channel.
     #[arg(long, short = 's', value_name = "NAME|NORAD")]
     satellite: Option<String>,
     /// Extra folder of satellite TOML files (adds to or overrides the built-in ones).
@@ -719,10 +720,19 @@ fn fmt_num(v: f64) -> String {
 }
 
 fn decode(a: DecodeArgs) -> Result<bool> {
-    if let Some(sat) = &a.satellite {
-        return decode_satellite(&a, sat);
-    }
-    let name = a.pipeline.as_deref().unwrap_or_default();
+    // A satellite whose downlink is a pipeline's (Meteor-M LRPT) runs that pipeline on
+    // the transmitter's channel; the others go to the telemetry decoders.
+    let mut satellite_channel = None;
+    let name = match &a.satellite {
+        Some(sat) => match satellite_pipeline(&a, sat)? {
+            Some((pipeline, channels)) => {
+                satellite_channel = Some(channels);
+                pipeline
+            }
+            None => return decode_satellite(&a, sat),
+        },
+        None => a.pipeline.as_deref().unwrap_or_default(),
+    };
     let Some(pipeline) = pipelines::find(name) else {
         let names: Vec<_> = PIPELINES.iter().map(|p| p.name).collect();
         return Err(Error::Usage(format!(
@@ -749,15 +759,26 @@ fn decode(a: DecodeArgs) -> Result<bool> {
     let meta = source.info().clone();
     std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
     let stem = timed_stem(&a.file, meta.start_time);
+    let offset_hz = match &satellite_channel {
+        Some(c) => c.offset_in(&meta)?,
+        None => 0.0,
+    };
     let stage = build_stage(pipeline.name, &a.pipe, &meta, &a.output, &stem)?;
     // In the UI, tuning moves the decoder's channel within the recorded band.
-    let (stage, tuner): (Box<dyn SampleStage>, _) = if !a.tui {
+    let (stage, tuner): (Box<dyn SampleStage>, _) = if !a.tui && offset_hz == 0.0 {
         (stage, Err(String::new()))
+    } else if !a.tui {
+        let control = ShiftControl::at(offset_hz);
+        let shifted = ShiftStage::new(stage, meta.sample_rate_hz, control);
+        (
+            Box::new(shifted) as Box<dyn SampleStage>,
+            Err(String::new()),
+        )
     } else if pipeline.name == "waterfall" {
         let why = "the waterfall pipeline keeps the whole band: there is no channel to tune";
         (stage, Err(why.to_string()))
     } else {
-        let control = ShiftControl::default();
+        let control = ShiftControl::at(offset_hz);
         let tuner: Box<dyn Tuner> = Box::new(SoftwareTuner::new(
             meta.center_freq_hz,
             meta.sample_rate_hz,
@@ -1473,6 +1494,10 @@ fn satellites_cmd(a: SatellitesArgs) -> Result<()> {
                 t.framing.kind(),
                 if crate::pipelines::cubesat::decoders::supported(t) {
                     "yes"
+                } else if matches!(t.framing, crate::satellites::Framing::Lrpt { .. })
+                    && matches!(t.modulation, crate::satellites::Modulation::Qpsk { .. })
+                {
+                    "meteor-lrpt"
                 } else {
                     "not yet"
                 }
@@ -1561,6 +1586,94 @@ fn passes_cmd(a: PassesArgs) -> Result<()> {
 fn print_out(text: &str) {
     use std::io::Write as _;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// The frequencies of a satellite's transmitters that a pipeline decodes.
+struct SatelliteChannels {
+    satellite: String,
+    frequencies_hz: Vec<f64>,
+}
+
+impl SatelliteChannels {
+    /// The channel's offset from the recording's centre: the transmitter nearest the
+    /// centre, which must lie inside the recorded band. A recording without a centre
+    /// frequency is taken as centred on the transmitter (0).
+    fn offset_in(&self, meta: &io::RecordingInfo) -> Result<f64> {
+        let Some(centre) = meta.center_freq_hz else {
+            return Ok(0.0);
+        };
+        let half = meta.sample_rate_hz / 2.0;
+        let nearest = self
+            .frequencies_hz
+            .iter()
+            .map(|f| f - centre)
+            .min_by(|x, y| x.abs().total_cmp(&y.abs()))
+            .unwrap_or(f64::INFINITY);
+        // The carrier search needs its ±10 kHz inside the band too.
+        if nearest.abs() + 10e3 > half {
+            let list: Vec<String> = self
+                .frequencies_hz
+                .iter()
+                .map(|f| format!("{:.4} MHz", f / 1e6))
+                .collect();
+            return Err(Error::Usage(format!(
+                "{}: the recording covers {:.4} to {:.4} MHz, which does not hold {} ({})",
+                meta.path,
+                (centre - half) / 1e6,
+                (centre + half) / 1e6,
+                self.satellite,
+                list.join(", ")
+            )));
+        }
+        Ok(nearest)
+    }
+}
+
+/// When `query` names a satellite whose downlink is a pipeline's rather than telemetry
+/// (Meteor-M LRPT), that pipeline and the transmitters' frequencies.
+fn satellite_pipeline(
+    a: &DecodeArgs,
+    query: &str,
+) -> Result<Option<(&'static str, SatelliteChannels)>> {
+    use crate::satellites::Framing;
+    let sats = crate::satellites::Satellites::load(&a.satellites_dir)?;
+    let Some(sat) = sats.find(query) else {
+        return Ok(None);
+    };
+    let lrpt: Vec<f64> = sat
+        .transmitters
+        .iter()
+        .filter(|t| {
+            matches!(t.framing, Framing::Lrpt { .. })
+                && matches!(t.modulation, crate::satellites::Modulation::Qpsk { .. })
+        })
+        .map(|t| t.frequency_hz)
+        .collect();
+    let telemetry = sat
+        .transmitters
+        .iter()
+        .any(crate::pipelines::cubesat::decoders::supported);
+    if lrpt.is_empty() || telemetry {
+        return Ok(None);
+    }
+    if a.tle.is_some() || a.station.is_some() || a.no_doppler {
+        return Err(Error::Usage(format!(
+            "{}: --tle, --station and --no-doppler are for telemetry; the meteor-lrpt \
+             pipeline finds the carrier itself within --carrier-search (±10 kHz, more than \
+             the Doppler at 137 MHz)",
+            sat.name
+        )));
+    }
+    if !a.run.json {
+        eprintln!("{}: decoding LRPT with the meteor-lrpt pipeline", sat.name);
+    }
+    Ok(Some((
+        "meteor-lrpt",
+        SatelliteChannels {
+            satellite: sat.name.clone(),
+            frequencies_hz: lrpt,
+        },
+    )))
 }
 
 fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {

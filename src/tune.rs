@@ -30,6 +30,13 @@ pub trait Tuner: Send {
 pub struct ShiftControl(Arc<AtomicU64>);
 
 impl ShiftControl {
+    /// A control that starts at `offset_hz` (a channel chosen before the run).
+    pub fn at(offset_hz: f64) -> Self {
+        let c = ShiftControl::default();
+        c.set_offset_hz(offset_hz);
+        c
+    }
+
     pub fn offset_hz(&self) -> f64 {
         f64::from_bits(self.0.load(Ordering::Relaxed))
     }
