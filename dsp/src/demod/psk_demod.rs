@@ -41,6 +41,28 @@ const REACQUIRE_SYMBOLS: u64 = 16_384;
 /// could (see [`CarrierSearch::search_more`]).
 const SEARCH_MEMORY: f64 = 0.75;
 
+/// FFT segments of the search that checks a new lock (see `PskDemod::check_lock`):
+/// 4 × 2048 symbols, so a false lock costs about 0.1 s at 72 kBd before it is found.
+const CHECK_SEGMENTS: usize = 4;
+
+/// The check search after a lock calls it false when its line is further than
+/// this fraction of the symbol rate from the loop's carrier (360 Hz at 72 kBd):
+/// five times the loop's pull-in, far more than the search's resolution and its
+/// lag behind a Doppler ramp (the line is averaged over the 0.11 s window:
+/// 57 Hz at 1000 Hz/s), yet well inside the offsets where a false lock was seen
+/// (2–4 kHz).
+const FALSE_LOCK_MIN_NORM: f64 = 0.005;
+
+/// A repeated search is skipped when its samples carry this much less power
+/// than the input had while locked: the receiver's output has collapsed (a
+/// dropout filled with zeros, or with the ±½ LSB of an idle 8-bit converter,
+/// whose four values are themselves a "QPSK" line at 0 Hz), rather than only
+/// lost the satellite, which leaves the noise floor: that is below the locked
+/// level by the SNR in the input band only (17 dB for Es/N0 = 20 dB at
+/// 150 kS/s). Skipping costs nothing when the signal returns: its power lifts
+/// the next window above the bar.
+const COLLAPSED_POWER_DB: f64 = 20.0;
+
 /// A repeated search only moves the mixer if it disagrees with the current
 /// estimate by more than this fraction of the symbol rate (the Costas loop
 /// pulls in smaller errors by itself).
@@ -124,6 +146,10 @@ pub struct PskDemodStatus {
     pub locked_since_symbol: Option<u64>,
     /// Times lock was lost after having been declared.
     pub lock_losses: u32,
+    /// Locks that the check search after them found to be on the wrong
+    /// carrier (the mixer was moved to the search's line and the loop
+    /// restarted; each also counts as a lock loss).
+    pub false_locks: u32,
     /// Lock detector metric (see [`crate::sync::LockDetector`]).
     pub lock_metric: f64,
     /// Symbol timing lock, judged apart from the carrier (see
@@ -204,6 +230,12 @@ pub struct PskDemod {
     filtered: Vec<Complex32>,
     status: PskDemodStatus,
     unlocked_run: u64,
+    /// Symbol count at which the current lock gets its check search (see
+    /// `check_lock`), and the samples that search takes.
+    check_at_symbol: Option<u64>,
+    check_len: usize,
+    /// Mean input power per sample while locked (block-averaged).
+    locked_power: Option<f64>,
     /// Soft value per unit of symbol amplitude (see `emit`).
     soft_scale: f64,
     /// Block-averaged clock error (the loop's own estimate is noisy).
@@ -282,6 +314,8 @@ impl PskDemod {
             max_offset_hz: config.carrier_search_hz,
         })?;
         let search_len = search.min_samples() + (SEARCH_SEGMENTS - 1) * search.segment_len();
+        let check_len = search.min_samples() + (CHECK_SEGMENTS - 1) * search.segment_len();
+        debug_assert!(check_len <= search_len);
         // Long enough that truncating the RRC costs nothing measurable
         // (its tails fall off faster the larger the roll-off).
         let span = ((8.0 / alpha).ceil() as usize).clamp(10, 32);
@@ -316,6 +350,9 @@ impl PskDemod {
             filtered: Vec::new(),
             status: PskDemodStatus::default(),
             unlocked_run: 0,
+            check_at_symbol: None,
+            check_len,
+            locked_power: None,
             soft_scale: 0.0,
             clock_ppm: None,
         };
@@ -383,6 +420,8 @@ impl PskDemod {
         self.prev_on = None;
         self.status = PskDemodStatus::default();
         self.unlocked_run = 0;
+        self.check_at_symbol = None;
+        self.locked_power = None;
         self.soft_scale = 0.0;
         self.clock_ppm = None;
     }
@@ -436,8 +475,14 @@ impl PskDemod {
     /// is); later ones only when they found a carrier (`detected`) and disagree
     /// by more than the Costas loop pulls in by itself. A search over a fade or
     /// a dropout finds nothing, and must not drag the mixer away from where the
-    /// signal will come back.
+    /// signal will come back. A dropout that leaves a collapsed input (see
+    /// [`COLLAPSED_POWER_DB`]) can show a line, so such a search is skipped.
     fn run_search(&mut self, samples: &[Complex32], first: bool) {
+        // Skipped, not just ignored: in the search memory its line would
+        // outlast the dropout.
+        if !first && self.collapsed(samples) {
+            return;
+        }
         let keep = if first { 0.0 } else { SEARCH_MEMORY };
         let Ok(est) = self.search.search_more(samples, keep) else {
             return;
@@ -451,6 +496,16 @@ impl PskDemod {
             self.set_nco(est.offset_hz);
             self.costas.set_frequency_norm(0.0);
         }
+    }
+
+    /// The input has collapsed far below its level while locked (see
+    /// [`COLLAPSED_POWER_DB`]).
+    fn collapsed(&self, samples: &[Complex32]) -> bool {
+        let Some(locked) = self.locked_power else {
+            return false;
+        };
+        let power = mean_power(samples);
+        power < locked * 10f64.powf(-COLLAPSED_POWER_DB / 10.0)
     }
 
     fn set_nco(&mut self, offset_hz: f64) {
@@ -519,12 +574,66 @@ impl PskDemod {
             self.costas.set_frequency_norm(0.0);
         }
         if self.unlocked_run >= REACQUIRE_SYMBOLS && self.recent.len() == self.search_len {
-            let mut ordered = Vec::with_capacity(self.search_len);
-            ordered.extend_from_slice(&self.recent[self.recent_pos..]);
-            ordered.extend_from_slice(&self.recent[..self.recent_pos]);
+            let ordered = self.recent_ordered();
             self.run_search(&ordered, false);
             self.unlocked_run = 0;
         }
+        if let Some(at) = self.check_at_symbol {
+            if self.status.symbols_out >= at {
+                self.check_at_symbol = None;
+                // Lost again meanwhile: the searches while unlocked take over.
+                if self.costas.locked() {
+                    self.check_lock();
+                }
+            }
+        }
+        if self.costas.locked() {
+            // About 20 blocks of averaging, like the clock error.
+            let p = mean_power(block);
+            self.locked_power = Some(match self.locked_power {
+                Some(avg) => avg + 0.05 * (p - avg),
+                None => p,
+            });
+        }
+    }
+
+    /// The last `search_len` samples before the mixer, oldest first.
+    fn recent_ordered(&self) -> Vec<Complex32> {
+        let mut ordered = Vec::with_capacity(self.search_len);
+        ordered.extend_from_slice(&self.recent[self.recent_pos..]);
+        ordered.extend_from_slice(&self.recent[..self.recent_pos]);
+        ordered
+    }
+
+    /// Checks a new lock against a carrier search over samples taken entirely
+    /// within it. The lock detector can be fooled: with the carrier a few kHz
+    /// from the mixer, far beyond the loop's pull-in (~10⁻³ of the symbol
+    /// rate), the decision-directed loop slips and dwells so that its
+    /// constellation looks partly coherent (metric ~0.1 against 0.06 to lock
+    /// at 9 dB), and a lock stops the searches that would find the carrier.
+    /// That happens when a search over a dropout moved the mixer, or when the
+    /// signal comes back somewhere else. A line found clearly (`detected`)
+    /// away from where the loop sits means the lock is false: the mixer moves
+    /// to the line and the loop starts afresh.
+    fn check_lock(&mut self) {
+        let ordered = self.recent_ordered();
+        let window = &ordered[ordered.len().saturating_sub(self.check_len)..];
+        let Ok(est) = self.search.search_more(window, 0.0) else {
+            return;
+        };
+        self.status.carrier_searches += 1;
+        self.status.carrier_confidence = est.confidence;
+        self.status.carrier_detected = est.detected;
+        let rs = self.config.symbol_rate_baud;
+        if est.detected
+            && (est.offset_hz - self.carrier_offset_hz()).abs() > FALSE_LOCK_MIN_NORM * rs
+        {
+            self.set_nco(est.offset_hz);
+            self.costas.reset();
+            self.status.false_locks += 1;
+        }
+        // What this search saw must not bias the searches after a later loss.
+        self.search.forget();
     }
 
     fn emit(&mut self, symbol: Complex32, output: &mut Vec<i8>) {
@@ -561,6 +670,12 @@ impl PskDemod {
                 self.status.locked_since_symbol = Some(n);
                 // The next loss starts a fresh search history.
                 self.search.forget();
+                // Checked once the check search's samples all come from within
+                // this lock (or its flickers: the count is not restarted by them).
+                if self.check_at_symbol.is_none() {
+                    let check_symbols = (self.check_len as f64 / self.sps).ceil() as u64;
+                    self.check_at_symbol = Some(n + check_symbols + BLOCK_SYMBOLS as u64);
+                }
             }
             self.unlocked_run = 0;
         } else {
@@ -571,4 +686,12 @@ impl PskDemod {
         }
         self.status.symbols_out = n + 1;
     }
+}
+
+/// Mean `|x|²` (0 for no samples).
+fn mean_power(samples: &[Complex32]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples.iter().map(|s| s.norm_sqr() as f64).sum::<f64>() / samples.len() as f64
 }

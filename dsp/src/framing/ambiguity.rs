@@ -2,20 +2,23 @@
 //! received soft symbols. A Costas loop on QPSK can lock at any of four rotations, and a
 //! receiver may also swap I and Q (spectral inversion): 8 cases. BPSK has a 180°
 //! ambiguity and, since the two code symbols of a bit arrive one after the other, an
-//! unknown pairing: 4 cases, told apart by `symbol_offset`.
+//! unknown pairing: 4 cases, told apart by `symbol_offset`. QPSK pairs can start one
+//! soft symbol late too (an OQPSK receiver that slipped half a symbol), so the QPSK
+//! search tries each of its 8 cases at both `symbol_offset`s.
 
 use crate::fec::clamp_soft;
 
 /// Correction for one phase ambiguity: swap I/Q first (if set), then rotate the symbol
-/// I + jQ by `rotation_quarters` × 90° counter-clockwise. `symbol_offset` (BPSK only) is
-/// the parity of the soft-symbol index where a code-symbol pair starts.
+/// I + jQ by `rotation_quarters` × 90° counter-clockwise. `symbol_offset` is the parity
+/// of the soft-symbol index where a code-symbol pair starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct PhaseAmbiguity {
     /// Exchange I and Q before rotating.
     pub swap_iq: bool,
     /// Counter-clockwise rotation in quarter turns, 0..=3.
     pub rotation_quarters: u8,
-    /// 0 or 1: pair alignment in the soft-symbol stream (always 0 for QPSK).
+    /// 0 or 1: pair alignment in the soft-symbol stream (for QPSK 1 only after a
+    /// half-symbol slip of a staggered receiver, or in a stream cut after an I).
     pub symbol_offset: u8,
 }
 

@@ -23,7 +23,10 @@ pub const ENCODED_ASM_SPAN: usize = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SoftMapping {
     /// Soft symbols come as I, Q, I, Q …; each QPSK symbol carries (C1, C2). Eight
-    /// ambiguities, pairs aligned to even indices.
+    /// ambiguities, at either pair alignment: pairs normally start at even indices, but
+    /// an OQPSK receiver whose timing slips by half a symbol (e.g. through a dropout)
+    /// comes back pairing each Q with the next symbol's I, i.e. one soft symbol later,
+    /// and a soft-symbol file may start on a Q.
     Qpsk,
     /// One code symbol per soft symbol; 180° ambiguity and unknown pair alignment.
     Bpsk,
@@ -81,7 +84,15 @@ impl AsmSync {
         }
         let transmitted = encoded_asm_tail(config.invert_g2, config.nrz_m);
         let cases: Vec<PhaseAmbiguity> = match config.mapping {
-            SoftMapping::Qpsk => PhaseAmbiguity::qpsk_cases().to_vec(),
+            SoftMapping::Qpsk => [0, 1]
+                .into_iter()
+                .flat_map(|offset| {
+                    PhaseAmbiguity::qpsk_cases().map(|case| PhaseAmbiguity {
+                        symbol_offset: offset,
+                        ..case
+                    })
+                })
+                .collect(),
             SoftMapping::Bpsk => PhaseAmbiguity::bpsk_cases().to_vec(),
         };
         let patterns = cases
@@ -122,12 +133,8 @@ impl AsmSync {
             let start = self.position - ENCODED_ASM_SPAN as u64;
             let window = self.window & PATTERN_MASK;
             for &(pattern, case) in &self.patterns {
-                // QPSK pairs sit on even indices; a BPSK case fixes the pair parity.
-                let aligned = match self.config.mapping {
-                    SoftMapping::Qpsk => start.is_multiple_of(2),
-                    SoftMapping::Bpsk => start % 2 == case.symbol_offset as u64,
-                };
-                if !aligned {
+                // Each case fixes the parity of the index a pair starts at.
+                if start % 2 != case.symbol_offset as u64 {
                     continue;
                 }
                 let errors = (window ^ pattern).count_ones();
@@ -147,8 +154,8 @@ impl AsmSync {
         self.reset_at(0);
     }
 
-    /// Forgets the window; the next symbol will have absolute index `position` (QPSK
-    /// pairs are aligned to even absolute indices).
+    /// Forgets the window; the next symbol will have absolute index `position` (pair
+    /// alignments are parities of absolute indices).
     pub fn reset_at(&mut self, position: u64) {
         self.window = 0;
         self.position = position;
@@ -203,12 +210,25 @@ mod tests {
     }
 
     #[test]
-    fn finds_each_qpsk_case_at_its_position() {
+    fn finds_each_qpsk_case_at_its_position_and_pair_alignment() {
         let tail = encoded_asm_tail(true, false);
-        for case in PhaseAmbiguity::qpsk_cases() {
+        // A lead of 41 soft symbols puts the pairs one symbol late (odd alignment).
+        for (lead, case) in [40, 41].into_iter().flat_map(|lead| {
+            PhaseAmbiguity::qpsk_cases().map(move |case| {
+                (
+                    lead,
+                    PhaseAmbiguity {
+                        symbol_offset: (lead % 2) as u8,
+                        ..case
+                    },
+                )
+            })
+        }) {
             let channel = case.inverse();
             // 12 unknown symbols, then the 52-symbol tail, then noise-free filler.
-            let mut soft: Vec<i8> = (0..40).map(|i| if i % 3 == 0 { 90 } else { -90 }).collect();
+            let mut soft: Vec<i8> = (0..lead)
+                .map(|i| if i % 3 == 0 { 90 } else { -90 })
+                .collect();
             let start = soft.len();
             for k in 0..ENCODED_ASM_SPAN / 2 {
                 let (c1, c2) = if k < 6 {
