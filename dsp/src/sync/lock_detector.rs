@@ -65,29 +65,45 @@ pub struct LockDetector {
     inv_window: f64,
 }
 
+/// The parameters every averaged lock metric with hysteresis shares (this detector and
+/// [`super::TimingLock`]): a window of at least one symbol, a lock threshold in (0, 1],
+/// and an unlock threshold in [0, lock].
+pub(crate) fn check_averaged_hysteresis(
+    window_symbols: f64,
+    lock_threshold: f64,
+    unlock_threshold: f64,
+) -> Result<(), DesignError> {
+    if !(window_symbols >= 1.0 && window_symbols.is_finite()) {
+        return Err(invalid(
+            "window_symbols",
+            window_symbols,
+            "a finite window >= 1 symbol",
+        ));
+    }
+    if !(lock_threshold > 0.0 && lock_threshold <= 1.0) {
+        return Err(invalid(
+            "lock_threshold",
+            lock_threshold,
+            "a metric in (0, 1]",
+        ));
+    }
+    if !(unlock_threshold >= 0.0 && unlock_threshold <= lock_threshold) {
+        return Err(invalid(
+            "unlock_threshold",
+            unlock_threshold,
+            "a metric in [0, lock_threshold]",
+        ));
+    }
+    Ok(())
+}
+
 impl LockDetector {
     pub fn new(config: LockDetectorConfig) -> Result<Self, DesignError> {
-        if !(config.window_symbols >= 1.0 && config.window_symbols.is_finite()) {
-            return Err(invalid(
-                "window_symbols",
-                config.window_symbols,
-                "a finite window >= 1 symbol",
-            ));
-        }
-        if !(config.lock_threshold > 0.0 && config.lock_threshold <= 1.0) {
-            return Err(invalid(
-                "lock_threshold",
-                config.lock_threshold,
-                "a metric in (0, 1]",
-            ));
-        }
-        if !(config.unlock_threshold >= 0.0 && config.unlock_threshold <= config.lock_threshold) {
-            return Err(invalid(
-                "unlock_threshold",
-                config.unlock_threshold,
-                "a metric in [0, lock_threshold]",
-            ));
-        }
+        check_averaged_hysteresis(
+            config.window_symbols,
+            config.lock_threshold,
+            config.unlock_threshold,
+        )?;
         Ok(LockDetector {
             config,
             m2: 0.0,

@@ -100,27 +100,11 @@ impl TimingLock {
         if !(config.rolloff > 0.0 && config.rolloff <= 1.0) {
             return Err(invalid("rolloff", config.rolloff, "a roll-off in (0, 1]"));
         }
-        if !(config.window_symbols >= 1.0 && config.window_symbols.is_finite()) {
-            return Err(invalid(
-                "window_symbols",
-                config.window_symbols,
-                "a finite window >= 1 symbol",
-            ));
-        }
-        if !(config.lock_threshold > 0.0 && config.lock_threshold <= 1.0) {
-            return Err(invalid(
-                "lock_threshold",
-                config.lock_threshold,
-                "a threshold in (0, 1]",
-            ));
-        }
-        if !(config.unlock_threshold >= 0.0 && config.unlock_threshold <= config.lock_threshold) {
-            return Err(invalid(
-                "unlock_threshold",
-                config.unlock_threshold,
-                "a threshold in [0, lock_threshold]",
-            ));
-        }
+        super::lock_detector::check_averaged_hysteresis(
+            config.window_symbols,
+            config.lock_threshold,
+            config.unlock_threshold,
+        )?;
         Ok(TimingLock {
             config,
             contrast: contrast(config.rolloff),
