@@ -61,7 +61,8 @@ enum Command {
   downlink decode --pipeline waterfall --fft 2048 --colormap turbo pass.sigmf-meta -o out/
   downlink decode --pipeline channel --offset -12.5k --bandwidth 20k --out-rate 48k sat.raw.gz -o out/
   downlink decode --pipeline channel --tune 137.9M --bandwidth 150k --out-rate 288k wide.sigmf -o out/
-  rtl_sdr -f 137.9M -s 1.024M - | downlink decode --pipeline waterfall --format cu8 --rate 1.024M - -o out/")]
+  rtl_sdr -f 137.9M -s 1.024M - | downlink decode --pipeline waterfall --format cu8 --rate 1.024M - -o out/
+  downlink decode --tui --realtime --satellite 42784 pegasus.raw.gz -o out/")]
     Decode(Box<DecodeArgs>),
     /// Convert a recording between formats (raw cu8/cs8/cs16/cf32, .gz, WAV, SigMF).
     #[command(after_help = "Examples:
@@ -87,6 +88,7 @@ enum Command {
   downlink live -p meteor-lrpt --device driver=rtlsdr --freq 137.9M --rate 1.024M --gain 40 -o out/
   downlink live -p waterfall --device driver=hackrf --freq 437M --gain LNA=32,VGA=20 --bias-tee --record pass.sigmf-meta -o out/
   downlink live -p meteor-lrpt --device driver=rtlsdr,serial=00000001 --freq 137.1M --ppm 1.5 --headless --reconnect --seconds 900 -o out/
+  downlink live --satellite 42784 --device driver=rtlsdr --rate 250k --tle at03.tle --station 56.31,38.13 -o out/
 
 Keys (TUI): q quit, space pause waterfall, +/- dB range, z zoom, p peak hold, h help.
 Exit codes: 0 done (--seconds, q), 130 Ctrl-C when headless, 3 the device failed (products kept), 2 bad arguments.")]
@@ -310,14 +312,38 @@ struct PipelineArgs {
 #[derive(Args, Debug)]
 struct LiveArgs {
     /// Pipeline to run (see `downlink pipelines`).
-    #[arg(long, short = 'p', value_name = "NAME")]
-    pipeline: String,
+    #[arg(
+        long,
+        short = 'p',
+        value_name = "NAME",
+        required_unless_present = "satellite",
+        conflicts_with = "satellite"
+    )]
+    pipeline: Option<String>,
+    /// Decode a satellite's telemetry, as `decode --satellite` does (name, alias or NORAD
+    /// number; see `downlink satellites`); frames go to the frame log, DIR/STEM.kiss and
+    /// DIR/STEM.frames.jsonl as they arrive.
+    #[arg(long, short = 's', value_name = "NAME|NORAD")]
+    satellite: Option<String>,
+    /// Extra folder of satellite TOML files (adds to or overrides the built-in ones).
+    #[arg(long, value_name = "DIR", requires = "satellite")]
+    satellites_dir: Vec<PathBuf>,
+    /// --satellite: TLE file for the Doppler correction (with --station), which then
+    /// follows the clock from the stream's start.
+    #[arg(long, value_name = "FILE", requires_all = ["satellite", "station"])]
+    tle: Option<PathBuf>,
+    /// --satellite: ground station for the Doppler correction, latitude, longitude
+    /// (degrees, north and east positive), altitude (m).
+    #[arg(long, value_name = "LAT,LON[,ALT]", value_parser = parse_station,
+          allow_hyphen_values = true, requires_all = ["satellite", "tle"])]
+    station: Option<io::Station>,
     /// SoapySDR device arguments (see `downlink devices`), e.g. driver=rtlsdr,serial=00000001.
     #[arg(long, short = 'd', value_name = "ARGS")]
     device: String,
-    /// Centre frequency in Hz (137.9M).
-    #[arg(long, value_name = "Hz", value_parser = parse_si)]
-    freq: f64,
+    /// Centre frequency in Hz (137.9M). With --satellite the default is its first
+    /// decodable transmitter's frequency.
+    #[arg(long, value_name = "Hz", value_parser = parse_si, required_unless_present = "satellite")]
+    freq: Option<f64>,
     /// Sample rate in S/s (default per device: RTL-SDR 2.4M, HackRF 8M, Airspy 2.5M).
     #[arg(long, value_name = "S/s", value_parser = parse_si)]
     rate: Option<f64>,
@@ -901,14 +927,41 @@ fn live(a: LiveArgs) -> Result<bool> {
     use crate::io::device::DeviceSettings;
     use crate::io::soapy::{SoapyConfig, SoapySource};
     use std::io::IsTerminal;
-    let Some(pipeline) = pipelines::find(&a.pipeline) else {
-        let names: Vec<_> = PIPELINES.iter().map(|p| p.name).collect();
-        return Err(Error::Usage(format!(
-            "unknown pipeline '{}' (known: {})",
-            a.pipeline,
-            names.join(", ")
-        )));
+    let sats;
+    let (pipeline_name, satellite) = match (&a.pipeline, &a.satellite) {
+        (_, Some(query)) => {
+            sats = crate::satellites::Satellites::load(&a.satellites_dir)?;
+            ("cubesat", Some(find_satellite(&sats, query)?))
+        }
+        (Some(name), None) => match pipelines::find(name) {
+            Some(p) => (p.name, None),
+            None => {
+                let names: Vec<_> = PIPELINES.iter().map(|p| p.name).collect();
+                return Err(Error::Usage(format!(
+                    "unknown pipeline '{}' (known: {})",
+                    name,
+                    names.join(", ")
+                )));
+            }
+        },
+        (None, None) => unreachable!("clap requires --pipeline or --satellite"),
     };
+    let freq_hz = match (a.freq, satellite) {
+        (Some(f), _) => f,
+        (None, Some(sat)) => sat
+            .transmitters
+            .iter()
+            .find(|t| crate::pipelines::cubesat::decoders::supported(t))
+            .map(|t| t.frequency_hz)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{}: no decodable transmitter (see `downlink satellites`)",
+                    sat.name
+                ))
+            })?,
+        (None, None) => unreachable!("clap requires --freq without --satellite"),
+    };
+    let tle = a.tle.as_deref().map(read_checked_tle).transpose()?;
     if !a.headless && !std::io::stdout().is_terminal() {
         return Err(Error::Usage(
             "live shows a terminal UI, but standard output is not a terminal: add --headless"
@@ -924,7 +977,7 @@ fn live(a: LiveArgs) -> Result<bool> {
     let mut cfg = SoapyConfig::new(
         &a.device,
         DeviceSettings {
-            center_freq_hz: a.freq,
+            center_freq_hz: freq_hz,
             sample_rate_hz: a.rate,
             gain: a.gain.clone().unwrap_or_default(),
             ppm: a.ppm,
@@ -944,7 +997,7 @@ fn live(a: LiveArgs) -> Result<bool> {
     let source = SoapySource::open(&cfg)?;
     let tuner: Box<dyn Tuner> = Box::new(source.tuner());
     let applied = source.applied().clone();
-    let meta = io::SampleSource::info(&source).clone();
+    let mut meta = io::SampleSource::info(&source).clone();
     eprintln!(
         "soapy:{}: {} — {}",
         a.device,
@@ -954,7 +1007,23 @@ fn live(a: LiveArgs) -> Result<bool> {
     std::fs::create_dir_all(&a.output).map_err(|e| Error::output(&a.output, e))?;
     let device_name = format!("soapy:{}", a.device);
     let stem = timed_stem(&device_name, meta.start_time);
-    let stage = build_stage(pipeline.name, &a.pipe, &meta, &a.output, &stem)?;
+    let stage = match satellite {
+        Some(sat) => {
+            // The device's start time is the clock at stream start, so the Doppler
+            // correction follows the wall clock (as long as no samples are dropped).
+            meta.tle = tle;
+            meta.station = a.station.clone();
+            let out = crate::pipelines::cubesat::CubesatOutput {
+                dir: a.output.clone(),
+                stem: stem.clone(),
+            };
+            // Standard output holds the UI or the JSON lines: no hexdump there.
+            let stage = crate::pipelines::cubesat::CubesatStage::new(sat, &meta, &out, None, true)?;
+            eprintln!("{}: decoding {}", sat.name, stage.transmitters().join(", "));
+            Box::new(stage)
+        }
+        None => build_stage(pipeline_name, &a.pipe, &meta, &a.output, &stem)?,
+    };
     // The UI's `r` records to --record FILE, or beside the products without it.
     let switch = RecordSwitch::new(a.record.is_some());
     let record_path = match &a.record {
@@ -994,7 +1063,8 @@ fn live(a: LiveArgs) -> Result<bool> {
             interval: Duration::from_millis(50),
         });
         let running = chain::start(Box::new(source), stage, opts, StatusBoard::new());
-        let title = format!("downlink live {} · {}", pipeline.name, a.device);
+        let what = satellite.map_or(pipeline_name, |s| s.name.as_str());
+        let title = format!("downlink live {what} · {}", a.device);
         let (report, _) = tui::run(running, &tap, &title, stop.clone(), Some(switch), Ok(tuner))?;
         print_summary(&report);
         report
@@ -1676,14 +1746,30 @@ fn satellite_pipeline(
     )))
 }
 
-fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
-    use crate::pipelines::cubesat::{CubesatOutput, CubesatStage};
-    let sats = crate::satellites::Satellites::load(&a.satellites_dir)?;
-    let sat = sats.find(query).ok_or_else(|| {
+fn find_satellite<'a>(
+    sats: &'a crate::satellites::Satellites,
+    query: &str,
+) -> Result<&'a crate::satellites::Satellite> {
+    sats.find(query).ok_or_else(|| {
         Error::Usage(format!(
             "unknown satellite {query:?} (see `downlink satellites`)"
         ))
-    })?;
+    })
+}
+
+/// A TLE file that SGP4 can propagate; else an error naming the file, rather than
+/// silently decoding uncorrected.
+fn read_checked_tle(path: &Path) -> Result<io::Tle> {
+    let tle = read_tle(path)?;
+    crate::doppler::Orbit::from_tle(&tle)
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    Ok(tle)
+}
+
+fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
+    use crate::pipelines::cubesat::{CubesatOutput, CubesatStage};
+    let sats = crate::satellites::Satellites::load(&a.satellites_dir)?;
+    let sat = find_satellite(&sats, query)?;
     let source = io::open_source(&a.file, &a.source.overrides())?;
     let mut meta = source.info().clone();
     if crate::pipelines::cubesat::may_be_duplicated_mono(&meta) {
@@ -1691,11 +1777,7 @@ fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
         crate::pipelines::cubesat::audio_if_duplicated_mono(&mut meta, probe.as_mut())?;
     }
     if let Some(p) = &a.tle {
-        let tle = read_tle(p)?;
-        // Fails here, naming the file, rather than silently decoding uncorrected.
-        crate::doppler::Orbit::from_tle(&tle)
-            .map_err(|e| Error::Usage(format!("{}: {e}", p.display())))?;
-        meta.tle = Some(tle);
+        meta.tle = Some(read_checked_tle(p)?);
     }
     if let Some(st) = &a.station {
         meta.station = Some(st.clone());
@@ -1704,7 +1786,8 @@ fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
         dir: a.output.clone(),
         stem: timed_stem(&a.file, meta.start_time),
     };
-    let hexdump: Option<Box<dyn std::io::Write + Send>> = if a.run.json {
+    // The TUI's frame log replaces the hexdump (standard output is the screen).
+    let hexdump: Option<Box<dyn std::io::Write + Send>> = if a.run.json || a.tui {
         None
     } else {
         Some(Box::new(std::io::stdout()))
@@ -1714,6 +1797,10 @@ fn decode_satellite(a: &DecodeArgs, query: &str) -> Result<bool> {
         afc: !a.no_afc,
     };
     let stage = CubesatStage::new_tuned(sat, &meta, &out, hexdump, tuning)?;
+    if a.tui {
+        let why = "the satellite's channels sit on its transmitters: there is no channel to tune";
+        return decode_tui(a, source, Box::new(stage), &sat.name, None, Err(why.into()));
+    }
     if !a.run.json {
         eprintln!("{}: decoding {}", sat.name, stage.transmitters().join(", "));
     }

@@ -26,6 +26,11 @@ pub struct StageStatus {
     /// shared, not copied, by every snapshot; left out of the JSON lines.
     #[serde(skip)]
     pub preview: Option<Arc<Preview>>,
+    /// One-line summaries of the latest frames, newest last (at most a few; the
+    /// stage's `frames` value counts them all), for the TUI's frame log; left out of
+    /// the JSON lines, which have the frames in the stage's own products.
+    #[serde(skip)]
+    pub recent: Vec<String>,
 }
 
 /// A small RGB picture: the newest rows of an image as it arrives.
@@ -62,6 +67,11 @@ impl StageStatus {
 
     pub fn with_points(mut self, points: Vec<(f32, f32)>) -> Self {
         self.points = points;
+        self
+    }
+
+    pub fn with_recent(mut self, recent: Vec<String>) -> Self {
+        self.recent = recent;
         self
     }
 

@@ -425,3 +425,63 @@ fn timing_lock_is_green_yellow_or_red() {
         assert_eq!(buf[(x + 13, y)].fg, colour, "{want}");
     }
 }
+
+/// A cubesat stage as `CubesatStage` publishes it: frames counted, the newest frame
+/// summaries (time, transmitter, length, check) in `recent`.
+fn cubesat(position_s: f64, recent: &[&str]) -> Vec<StageStatus> {
+    vec![
+        StageStatus::new("source", "running")
+            .with("samples", position_s * 250e3)
+            .with("position_s", position_s)
+            .with("dropped_samples", 0.0),
+        StageStatus::new(
+            "cubesat",
+            if recent.is_empty() {
+                "searching"
+            } else {
+                "frames"
+            },
+        )
+        .with("frames", recent.len() as f64)
+        .with("frames[9k6 FSK TT-64]", recent.len() as f64)
+        .with("doppler_hz", -8312.0)
+        .with_text("satellite", "AT03")
+        .with_recent(recent.iter().map(|s| s.to_string()).collect()),
+    ]
+}
+
+#[test]
+fn cubesat_frames_are_logged_one_line_each() {
+    let a = "10:41:05 64 B ok 9k6 FSK TT-64 (reed_solomon)";
+    let b = "10:41:06 64 B ok 9k6 FSK TT-64 (reed_solomon)";
+    let c = "10:41:06 48 B ok 9k6 FSK TT-64 (reed_solomon)";
+    let mut app = App::new("downlink live AT03 · driver=rtlsdr");
+    let ticks: [(f64, &[&str]); 4] = [(0.2, &[]), (0.6, &[a]), (1.0, &[a]), (1.4, &[a, b, c])];
+    for (k, (t, recent)) in ticks.into_iter().enumerate() {
+        app.on_tick(
+            cubesat(t, recent),
+            Some(spectrum(k as u64 + 1)),
+            Duration::from_secs_f64(t),
+        );
+    }
+    app.set_tuning(Some(436.67e6), Some("40 dB".into()));
+    let t = draw(&app, 80, 24);
+    let s = text(&t);
+    // Each frame once, in order, though `recent` repeats the older ones every tick.
+    let log: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.find("10:41:0").map(|i| &l[i..]))
+        .collect();
+    assert_eq!(log.len(), 3, "{s}");
+    // At 80 columns the log shows time, length, check passed and the transmitter.
+    assert!(log[0].starts_with("10:41:05 64 B ok 9k6 FSK"), "{s}");
+    assert!(log[1].starts_with("10:41:06 64 B ok 9k6 FSK"), "{s}");
+    assert!(log[2].starts_with("10:41:06 48 B ok 9k6 FSK"), "{s}");
+    assert!(s.contains("searching->fr"), "{s}");
+    assert!(s.contains(&format!("{:<13}3", "  frames")), "{s}");
+    let buf = t.backend().buffer();
+    let (x, y) = find(&t, "cubesat      frames").unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(buf[(x + 13, y)].fg, Color::Green, "{s}");
+    assert!(s.contains("-8312 Hz"), "{s}");
+    check_snapshot("tui_cubesat_80x24.txt", &s);
+}

@@ -186,6 +186,12 @@ impl App {
                 self.pending_failed = 0.0;
                 self.last_frame_log_s = at;
             }
+            // Frames reported one per line (stages that summarise each frame).
+            let new_frames = count(Some(new), "frames") - count(old, "frames");
+            if new_frames > 0.0 {
+                let n = (new_frames as usize).min(new.recent.len());
+                lines.extend(new.recent[new.recent.len() - n..].iter().cloned());
+            }
             for (k, v) in &new.values {
                 if let Some(apid) = k.strip_prefix("lines_apid_") {
                     if old.and_then(|o| o.value(k)).is_none() {
@@ -731,8 +737,11 @@ impl App {
                 };
                 lines.push(kv("  Vit. BER", format!("{ber:.3}"), c));
             }
-            if let Some(n) = s.value("cadus") {
+            if let Some(n) = s.value("cadus").or_else(|| s.value("frames")) {
                 lines.push(kv("  frames", format!("{n}"), Color::Reset));
+            }
+            if let Some(hz) = s.value("doppler_hz") {
+                lines.push(kv("  Doppler", format!("{hz:+.0} Hz"), Color::Reset));
             }
             if let Some(m) = s.text.get("mode") {
                 lines.push(kv("  mode", m.clone(), Color::Reset));
@@ -951,7 +960,7 @@ fn grade(v: f64, good: f64, fair: f64) -> Color {
 /// Green: locked/synced/working; yellow: acquiring; red: lost or failed.
 pub fn state_colour(state: &str) -> Color {
     match state.to_ascii_uppercase().as_str() {
-        "LOCKED" | "SYNCED" | "RUNNING" | "DONE" => Color::Green,
+        "LOCKED" | "SYNCED" | "RUNNING" | "DONE" | "FRAMES" => Color::Green,
         "SYNCING" | "SEARCHING" | "STARTING" | "CHECK" => Color::Yellow,
         _ => Color::Red,
     }

@@ -68,6 +68,8 @@ const FRONT_NARROW_TRANSITION_HZ: f64 = 1_000.0;
 const DOPPLER_STEP_S: f64 = 0.02;
 /// Longest stretch of a frame's baseband its carrier and SNR are measured over.
 const MEASURE_S: f64 = 1.0;
+/// Frame summaries kept for the status (the TUI's frame log shows the newest).
+const RECENT_FRAMES: usize = 16;
 
 /// The Doppler correction of one transmitter: the predicted shift, recomputed every
 /// [`DOPPLER_STEP_S`] of input from the orbit, moves the channel so that the carrier
@@ -525,6 +527,8 @@ pub struct CubesatStage {
     hexdump: Option<Box<dyn Write + Send>>,
     samples: u64,
     frames: u64,
+    /// One line per frame, newest last: time, transmitter, length, check.
+    recent: std::collections::VecDeque<String>,
 }
 
 fn part(p: &Path) -> PathBuf {
@@ -638,6 +642,7 @@ impl CubesatStage {
             hexdump,
             samples: 0,
             frames: 0,
+            recent: std::collections::VecDeque::new(),
         })
     }
 
@@ -725,6 +730,22 @@ impl CubesatStage {
             // The terminal is a convenience: a closed stdout must not stop the decode.
             let _ = writeln!(h, "{head}\n{}", hexdump(&f.data));
             let _ = h.flush();
+        }
+        // UTC time of day when the start is known (a live device), else the offset.
+        let at = match self.start_time {
+            Some(s) => (s + chrono::Duration::microseconds((t_s * 1e6).round() as i64))
+                .format("%H:%M:%S")
+                .to_string(),
+            None => format!("{t_s:.1}s"),
+        };
+        // Most telling first: a narrow log panel cuts the line's end.
+        self.recent.push_back(format!(
+            "{at} {} B ok {} ({check})",
+            f.data.len(),
+            rec.transmitter
+        ));
+        if self.recent.len() > RECENT_FRAMES {
+            self.recent.pop_front();
         }
         self.frames += 1;
         self.channels[ch].frames += 1;
@@ -824,7 +845,16 @@ impl SampleStage for CubesatStage {
         for c in &self.channels {
             s = s.with(&format!("frames[{}]", c.transmitter), c.frames as f64);
         }
-        s
+        // The correction applied now (the first channel that has one): on a live
+        // device it follows the wall clock from the stream's start.
+        if let Some(d) = self
+            .channels
+            .iter()
+            .find_map(|c| c.front.as_ref().and_then(|f| f.doppler.as_ref()))
+        {
+            s = s.with("doppler_hz", d.current_hz);
+        }
+        s.with_recent(self.recent.iter().cloned().collect())
     }
 }
 
