@@ -92,7 +92,7 @@ enum Command {
 
 Keys (TUI): q quit, space pause waterfall, +/- dB range, z zoom, p peak hold, h help.
 Exit codes: 0 done (--seconds, q), 130 Ctrl-C when headless, 3 the device failed (products kept), 2 bad arguments.")]
-    Live(LiveArgs),
+    Live(Box<LiveArgs>),
     /// List SoapySDR devices (`--args ''` probes every module, which may send network
     /// discovery packets).
     #[cfg(feature = "soapy")]
@@ -526,7 +526,7 @@ pub fn main() -> i32 {
         #[cfg(feature = "soapy")]
         Command::Devices(a) => devices_cmd(&a),
         #[cfg(feature = "soapy")]
-        Command::Live(a) => live(a),
+        Command::Live(a) => live(*a),
         Command::Convert(a) => convert(a),
         Command::Synth(a) => synth(a),
         Command::Pipelines => {
