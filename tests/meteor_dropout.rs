@@ -283,13 +283,24 @@ fn cu8_quantised_silence_in_the_shipped_pass_is_recovered_within_a_second() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let last: serde_json::Value = serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
-    let ok = last["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["stage"] == "meteor-lrpt")
-        .and_then(|s| s["values"]["cadus_rs_ok"].as_f64())
-        .unwrap_or_else(|| panic!("no cadus_rs_ok in {last}"));
-    eprintln!("cu8 silence: decode --pipeline meteor-lrpt gives {ok} RS-valid CADUs");
+    let value = |key: &str| {
+        last["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == "meteor-lrpt")
+            .and_then(|s| s["values"][key].as_f64())
+            .unwrap_or_else(|| panic!("no {key} in {last}"))
+    };
+    let ok = value("cadus_rs_ok");
+    eprintln!(
+        "cu8 silence: decode --pipeline meteor-lrpt gives {ok} RS-valid CADUs, {} lock \
+         losses, {} false locks",
+        value("lock_losses"),
+        value("false_locks")
+    );
     assert!(ok as usize >= got, "CLI {ok} vs {got} in process");
+    // The status says what happened: the lock was lost in the gap (and found again).
+    assert!(value("lock_losses") >= 1.0, "{last}");
+    assert_eq!(value("locked"), 1.0, "{last}");
 }

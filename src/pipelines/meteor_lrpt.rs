@@ -615,6 +615,10 @@ impl SampleStage for MeteorStage {
             .with("locked", if d.locked { 1.0 } else { 0.0 })
             .with("timing_locked", if d.timing_locked { 1.0 } else { 0.0 })
             .with("timing_metric", d.timing_metric)
+            // Lost locks, and locks the check search found on the wrong carrier: how
+            // often the demodulator had to start over (fades, dropouts).
+            .with("lock_losses", d.lock_losses as f64)
+            .with("false_locks", d.false_locks as f64)
             .with("cadus", sum.cadus_total as f64)
             .with("cadus_rs_ok", sum.cadus_rs_ok as f64)
             .with("cadus_rs_corrected", sum.cadus_rs_corrected as f64)
