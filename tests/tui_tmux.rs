@@ -130,3 +130,52 @@ fn tui_alias_refuses_to_run_without_a_terminal() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--tui needs a terminal"), "{stderr}");
 }
+
+/// `decode --tui --satellite` on a ground-station I/Q recording: the cubesat decoders'
+/// frames appear in the frame log one line each (time, length, ok, transmitter), as many
+/// as the JSON Lines product holds, and q exits cleanly.
+#[test]
+fn tui_logs_cubesat_frames_as_they_decode() {
+    let Some(root) = common::shared_recordings() else {
+        return;
+    };
+    let rec = root.join("cubesat-iq-pegasus/pegasus.raw.gz");
+    let dir = tempfile::tempdir().unwrap();
+    let exit_file = dir.path().join("exit");
+    let out = dir.path().join("out");
+    let script = format!(
+        "'{}' decode --tui --realtime -s 42784 '{}' -o '{}'; echo $? > '{}'; sleep 60",
+        env!("CARGO_BIN_EXE_downlink"),
+        rec.display(),
+        out.display(),
+        exit_file.display()
+    );
+    let tmux = Tmux {
+        socket: format!("downlink-cubesat-{}", std::process::id()),
+    };
+    let started = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "tui",
+        "-x",
+        "120",
+        "-y",
+        "36",
+        &script,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let pane = tmux.wait_for(&["FINISHED", "B ok 9k6 FSK TT-64"], Duration::from_secs(30));
+    let logged = pane.matches("B ok 9k6 FSK TT-64").count();
+    tmux.cmd(&["send-keys", "-t", "tui", "q"]);
+    let code = wait_file(&exit_file, Duration::from_secs(30));
+    assert_eq!(code.trim(), "0");
+    let jsonl = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".frames.jsonl"))
+        .expect("frames.jsonl");
+    let frames = std::fs::read_to_string(jsonl).unwrap().lines().count();
+    assert!(frames >= 2, "{frames} frames");
+    assert_eq!(logged, frames, "{pane}");
+}
