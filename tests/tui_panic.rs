@@ -65,21 +65,7 @@ fn parent() {
         "{CHILD}=1 RUST_BACKTRACE=0 '{}'; echo \"child exit=$?\"; stty -a; echo stty-done; sleep 60",
         exe.display()
     );
-    let tmux = Tmux {
-        socket: format!("downlink-panic-{}", std::process::id()),
-    };
-    let started = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "tui",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &script,
-    ]);
-    assert!(started.status.success(), "{started:?}");
+    let tmux = Tmux::start("downlink-panic", 100, 30, &script);
 
     // In the TUI: its screen on the alternate screen, the tty raw without echo.
     tmux.wait_for(&["waiting for samples", "Lock"], Duration::from_secs(20));

@@ -35,21 +35,7 @@ fn tui_shows_lock_and_frames_and_quits_cleanly() {
         out.display(),
         exit_file.display()
     );
-    let tmux = Tmux {
-        socket: format!("downlink-test-{}", std::process::id()),
-    };
-    let started = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "tui",
-        "-x",
-        "120",
-        "-y",
-        "36",
-        &script,
-    ]);
-    assert!(started.status.success(), "{started:?}");
+    let tmux = Tmux::start("downlink-test", 120, 36, &script);
 
     // Locked and frames decoded, with the spectrum axis in MHz.
     let locked = format!("{:<13}yes", "  carr. lock");
@@ -150,21 +136,7 @@ fn tui_logs_cubesat_frames_as_they_decode() {
         out.display(),
         exit_file.display()
     );
-    let tmux = Tmux {
-        socket: format!("downlink-cubesat-{}", std::process::id()),
-    };
-    let started = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "tui",
-        "-x",
-        "120",
-        "-y",
-        "36",
-        &script,
-    ]);
-    assert!(started.status.success(), "{started:?}");
+    let tmux = Tmux::start("downlink-cubesat", 120, 36, &script);
     let pane = tmux.wait_for(&["FINISHED", "B ok 9k6 FSK TT-64"], Duration::from_secs(30));
     let logged = pane.matches("B ok 9k6 FSK TT-64").count();
     tmux.cmd(&["send-keys", "-t", "tui", "q"]);

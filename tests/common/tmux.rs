@@ -8,6 +8,18 @@ pub struct Tmux {
 }
 
 impl Tmux {
+    /// A server on its own socket (`NAME-PID`) running `script` in a detached session
+    /// `tui` of `columns`×`rows`.
+    pub fn start(name: &str, columns: u16, rows: u16, script: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("{name}-{}", std::process::id()),
+        };
+        let (x, y) = (columns.to_string(), rows.to_string());
+        let started = tmux.cmd(&["new-session", "-d", "-s", "tui", "-x", &x, "-y", &y, script]);
+        assert!(started.status.success(), "{started:?}");
+        tmux
+    }
+
     pub fn cmd(&self, args: &[&str]) -> std::process::Output {
         Command::new("tmux")
             .arg("-L")
