@@ -385,7 +385,14 @@ impl BpskDemod {
         let mut pos = 0;
         let one = Complex32::new(1.0, 0.0);
         while let Some(strobe) = self.sync.next_strobe(&filtered, &mut pos) {
-            self.sync.update(one);
+            // The timing loop normalises its error by the power of the samples it has
+            // seen so far; the filters' start-up ramp would make that power tiny and
+            // kick the clock integrator to ~1 % (outside its quick pull-in, so the
+            // first bursts slip symbols). It runs open (holding its nominal clock)
+            // until the filters are full.
+            if (self.internal_done + pos as u64) as f64 >= 2.0 * self.delay {
+                self.sync.update(one);
+            }
             let z = self.costas.step(strobe.on_time, strobe.on_time);
             let mag = z.re.abs();
             if self.scale > 0.0 {
