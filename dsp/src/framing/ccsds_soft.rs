@@ -196,18 +196,25 @@ mod tests {
         assert!(out.iter().all(|f| f.data == data));
     }
 
-    /// Frames sent with idle fill of irregular lengths between them, as BY70-1 does
-    /// (frames 0.25 s or 0.4 s apart on a continuous carrier): each frame is found, none
-    /// lost to a flywheel still cutting frames on the previous grid.
-    #[test]
-    fn frames_after_irregular_idle_gaps_all_decode() {
+    /// BY70-1's framing (114-byte frames, RS shortened, conventional basis, NRZ-M
+    /// before the encoder) and an encoder that matches it.
+    fn by70_1() -> (CcsdsSoftConfig, CcsdsEncoder) {
         let config = CcsdsSoftConfig {
             data_bytes: 114,
             dual_basis: false,
             nrz_m: true,
         };
-        let mut enc =
+        let enc =
             CcsdsEncoder::new(CcsdsEncoderConfig::matching(&decoder_config(&config))).unwrap();
+        (config, enc)
+    }
+
+    /// Frames sent with idle fill of irregular lengths between them, as BY70-1 does
+    /// (frames 0.25 s or 0.4 s apart on a continuous carrier): each frame is found, none
+    /// lost to a flywheel still cutting frames on the previous grid.
+    #[test]
+    fn frames_after_irregular_idle_gaps_all_decode() {
+        let (config, mut enc) = by70_1();
         let frames: Vec<Vec<u8>> = (0..8u8)
             .map(|k| {
                 (0..114u8)
@@ -252,13 +259,7 @@ mod tests {
              696a73741d21000053e69fb4c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0",
         );
         assert_eq!(data.len(), 114);
-        let config = CcsdsSoftConfig {
-            data_bytes: 114,
-            dual_basis: false,
-            nrz_m: true,
-        };
-        let mut enc =
-            CcsdsEncoder::new(CcsdsEncoderConfig::matching(&decoder_config(&config))).unwrap();
+        let (config, mut enc) = by70_1();
         let mut bits = Vec::new();
         enc.encode_wire_bytes(&[0x55; 20], &mut bits);
         enc.encode_frame(&data, &mut bits).unwrap();

@@ -21,6 +21,20 @@ const SIGNAL_OVER_FLOOR_DB: f32 = 6.0;
 /// when it fills half the channel.
 const FLOOR_QUANTILE: f64 = 0.25;
 
+/// The noise floor of a band of power bins: their [`FLOOR_QUANTILE`] quantile, under
+/// the signal even when it fills half the band. None when it is not a positive finite
+/// power (an all-zero or broken spectrum). `scratch` is reordered.
+pub(crate) fn noise_floor(bins: &[f32], scratch: &mut Vec<f32>) -> Option<f32> {
+    if bins.is_empty() {
+        return None;
+    }
+    scratch.clear();
+    scratch.extend_from_slice(bins);
+    let k = ((scratch.len() - 1) as f64 * FLOOR_QUANTILE) as usize;
+    let floor = *scratch.select_nth_unstable_by(k, f32::total_cmp).1;
+    (floor > 0.0 && floor.is_finite()).then_some(floor)
+}
+
 /// One measurement.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CarrierEstimate {
@@ -73,12 +87,8 @@ pub fn measure_carrier(
     if in_band.len() < 8 {
         return None;
     }
-    let mut powers: Vec<f32> = in_band.iter().map(|b| b.1).collect();
-    let k = ((powers.len() - 1) as f64 * FLOOR_QUANTILE) as usize;
-    let floor = *powers.select_nth_unstable_by(k, f32::total_cmp).1;
-    if !(floor > 0.0 && floor.is_finite()) {
-        return None;
-    }
+    let powers: Vec<f32> = in_band.iter().map(|b| b.1).collect();
+    let floor = noise_floor(&powers, &mut Vec::new())?;
     let threshold = floor * 10f32.powf(SIGNAL_OVER_FLOOR_DB / 10.0);
     let (mut excess, mut moment, mut bins) = (0.0f64, 0.0f64, 0usize);
     for &(f, p) in &in_band {

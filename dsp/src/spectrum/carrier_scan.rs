@@ -12,6 +12,7 @@
 
 use num_complex::Complex32;
 
+use super::carrier::noise_floor;
 use super::welch::{Welch, WelchConfig};
 use crate::filter::design::{invalid, DesignError, Window};
 
@@ -24,9 +25,6 @@ const MIN_SEGMENTS: usize = 16;
 /// Shortest slice, s: about a 9k6 frame's preamble and header; shorter bursts than a
 /// slice are still found, diluted by the quiet in the rest of their slice.
 const MIN_SLICE_S: f64 = 0.1;
-/// Quantile of the searched band's bins taken as the noise floor: under the signal
-/// even when it fills half the band.
-const FLOOR_QUANTILE: f64 = 0.25;
 /// Power above the floor in the best window, over the floor's power in that window,
 /// that counts as a signal (−2 dB of SNR in the signal's width). Noise alone stays
 /// under it: with ≥ 16 segments the 25 % quantile sits ~0.17 under the mean (that much
@@ -71,6 +69,8 @@ pub struct CarrierScan {
     welch: Welch,
     slice_samples: usize,
     bin_hz: f64,
+    /// Scratch for the noise floor's quantile.
+    sorted: Vec<f32>,
     excess: Vec<f64>,
     prefix: Vec<f64>,
 }
@@ -108,6 +108,7 @@ impl CarrierScan {
             welch,
             slice_samples,
             bin_hz: fs / fft_size as f64,
+            sorted: Vec::new(),
             excess: Vec::new(),
             prefix: Vec::new(),
         })
@@ -186,12 +187,7 @@ impl CarrierScan {
             return None;
         }
         let band = &psd[lo..=hi];
-        let mut sorted: Vec<f32> = band.to_vec();
-        let k = ((sorted.len() - 1) as f64 * FLOOR_QUANTILE) as usize;
-        let floor = f64::from(*sorted.select_nth_unstable_by(k, f32::total_cmp).1);
-        if !(floor > 0.0 && floor.is_finite()) {
-            return None;
-        }
+        let floor = f64::from(noise_floor(band, &mut self.sorted)?);
         let dc = n / 2;
         self.excess.clear();
         self.excess.extend(band.iter().enumerate().map(|(i, &p)| {
