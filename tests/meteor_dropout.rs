@@ -23,12 +23,21 @@ const BAUD: f64 = 72_000.0;
 const FRAME_S: f64 = 8192.0 / BAUD;
 /// Frames a 1 s gap can touch: every frame that overlaps it is lost.
 const FRAMES_IN_GAP: usize = (1.0 / FRAME_S) as usize + 2;
-/// Frames allowed to be lost to re-acquisition after the signal returns, beyond those
-/// the gap touches: 0.46 s, against the requirement's 1 s. Measured beyond the gap:
-/// zeros −1, cu8 silence 0, carrier moved +2, fade in noise +3 (the CCSDS decoder
-/// first locks on the OQPSK pairing the timing loop passes through while it settles,
-/// and waits two frame periods before searching again).
-const REACQUIRE_FRAMES: usize = 4;
+/// Frames each case may lose to re-acquisition after the signal returns, beyond those
+/// the gap touches (the requirement allows 1 s, ~8.8 frames); what each case measures.
+mod reacquire_frames {
+    /// Measured −1.
+    pub const ZEROS: usize = 0;
+    /// Measured +1: the CCSDS decoder first locks on the OQPSK pairing the timing loop
+    /// passes through while it settles, and the loop slips back within that frame. The
+    /// next marker, at the other pairing, is searched for at once (+3 when the decoder
+    /// waited two frame periods before searching again).
+    pub const FADE_IN_NOISE: usize = 1;
+    /// Measured +2: the carrier loop is still finding the moved carrier.
+    pub const CARRIER_MOVED: usize = 2;
+    /// Measured 0.
+    pub const CU8_SILENCE: usize = 0;
+}
 
 /// RS-valid CADUs: (time in s from the start of the signal, VCDU counter).
 fn decode_iq(iq: &[Complex32]) -> Vec<(f64, u32)> {
@@ -70,13 +79,15 @@ fn decode_iq(iq: &[Complex32]) -> Vec<(f64, u32)> {
 }
 
 /// Checks the frames of a pass with a gap over `[gap_start_s, gap_end_s)` against the
-/// same pass without it; returns (frames with the gap, frames without).
+/// same pass without it, allowing `reacquire_frames` lost beyond those the gap touches;
+/// returns (frames with the gap, frames without).
 fn check_recovery(
     name: &str,
     with_gap: &[(f64, u32)],
     without: &[(f64, u32)],
     gap_start_s: f64,
     gap_end_s: f64,
+    reacquire_frames: usize,
 ) -> (usize, usize) {
     let times: Vec<f64> = with_gap.iter().map(|f| f.0).collect();
     eprintln!("{name}: RS-valid CADUs at {times:.2?}");
@@ -113,9 +124,9 @@ fn check_recovery(
         without.len()
     );
     assert!(
-        lost <= FRAMES_IN_GAP + REACQUIRE_FRAMES,
+        lost <= FRAMES_IN_GAP + reacquire_frames,
         "{name}: {lost} frames lost, more than the {FRAMES_IN_GAP} the gap touches + \
-         {REACQUIRE_FRAMES}"
+         {reacquire_frames}"
     );
     (with_gap.len(), without.len())
 }
@@ -196,7 +207,14 @@ fn a_second_of_zeros_is_recovered_within_a_second() {
         *s = Complex32::new(0.0, 0.0);
     }
     let with_gap = decode_iq(&iq);
-    check_recovery("zeros", &with_gap, &without, gap_start, gap_end);
+    check_recovery(
+        "zeros",
+        &with_gap,
+        &without,
+        gap_start,
+        gap_end,
+        reacquire_frames::ZEROS,
+    );
 }
 
 /// The realistic dropout: the signal fades out and back, the receiver's noise goes on
@@ -214,7 +232,14 @@ fn a_faded_second_with_noise_going_on_is_recovered_within_a_second() {
         0.0,
         0.0,
     ));
-    check_recovery("fade in noise", &with_gap, &without, gap_start, gap_end);
+    check_recovery(
+        "fade in noise",
+        &with_gap,
+        &without,
+        gap_start,
+        gap_end,
+        reacquire_frames::FADE_IN_NOISE,
+    );
 }
 
 /// After the lost second the carrier is somewhere else (a longer outage's Doppler, or
@@ -235,7 +260,14 @@ fn a_lost_second_after_which_the_carrier_moved_is_recovered_within_a_second() {
         shift_hz,
         gap_start,
     ));
-    check_recovery("carrier moved", &with_gap, &without, gap_start, gap_end);
+    check_recovery(
+        "carrier moved",
+        &with_gap,
+        &without,
+        gap_start,
+        gap_end,
+        reacquire_frames::CARRIER_MOVED,
+    );
 }
 
 /// The shipped cu8 pass with 1.0–2.0 s replaced by an idle 8-bit receiver's output:
@@ -260,7 +292,14 @@ fn cu8_quantised_silence_in_the_shipped_pass_is_recovered_within_a_second() {
     };
     let without = decode_iq(&to_iq(&bytes));
     let with_gap = decode_iq(&to_iq(&gapped));
-    let (got, _) = check_recovery("cu8 silence", &with_gap, &without, gap_start, gap_end);
+    let (got, _) = check_recovery(
+        "cu8 silence",
+        &with_gap,
+        &without,
+        gap_start,
+        gap_end,
+        reacquire_frames::CU8_SILENCE,
+    );
 
     // The same file through the CLI (its three demodulators and the mode choice).
     let tmp = tempfile::tempdir().unwrap();

@@ -283,6 +283,59 @@ fn chunking_never_changes_cadus_or_stats() {
 }
 
 #[test]
+fn pair_alignment_slip_after_a_fade_loses_only_the_slipped_frame() {
+    // What an OQPSK receiver does when the signal comes back after a fade: its settling
+    // timing loop first delivers the pairs one soft symbol late (odd alignment), the
+    // decoder locks there on a marker, then the loop slips back in the middle of that
+    // marker's frame. That frame is lost; the next marker is at the even alignment, one
+    // soft symbol off the grid, and must be found at once, not after the lock times out
+    // (which lost the next two frames).
+    let config = CcsdsDecoderConfig::meteor_lrpt_differential();
+    let mut ch = Channel::new(0xFADE);
+    let lead_bytes = 20;
+    let b = burst(&config, &mut ch, 6, lead_bytes, 64);
+    // Half a frame period of noise (the end of the fade), one more soft symbol to put
+    // the pairs at the odd alignment, then the signal.
+    let mut soft: Vec<i8> = (0..8193)
+        .map(|_| (ch.gaussian() * 40.0).clamp(-127.0, 127.0) as i8)
+        .collect();
+    let mut signal = ch.soft(&b.symbols, 4.0);
+    apply_channel(
+        &mut signal,
+        PhaseAmbiguity {
+            swap_iq: false,
+            rotation_quarters: 2,
+            symbol_offset: 0,
+        },
+    );
+    // The slip: one soft symbol dropped in the middle of frame 0.
+    signal.remove(lead_bytes * 16 + 8_000);
+    soft.extend(signal);
+    let (reference, stats) = run(config, &soft, soft.len());
+    let indices: Vec<u32> = reference
+        .iter()
+        .filter(|c| c.rs_ok)
+        .map(|c| u32::from_be_bytes(c.vcdu()[2..6].try_into().unwrap()))
+        .collect();
+    assert_eq!(indices, vec![1, 2, 3, 4, 5], "{stats:?}");
+    assert_eq!(count_valid(&reference, &b.sent), 5);
+    // Frame 0 cut at the odd alignment, the rest at the even one.
+    let offsets: Vec<u8> = reference
+        .iter()
+        .map(|c| c.ambiguity.symbol_offset)
+        .collect();
+    assert_eq!(offsets, vec![1, 0, 0, 0, 0, 0]);
+    // Frame 0 failed RS; nothing else was cut.
+    assert_eq!((stats.locks, stats.unlocks), (2, 1), "{stats:?}");
+    assert_eq!((stats.cadus, stats.rs_failed), (6, 1), "{stats:?}");
+    for chunk in [1usize, 13, 4096] {
+        let (cadus, s) = run(config, &soft, chunk);
+        assert_eq!(s, stats, "chunk {chunk}");
+        assert_eq!(cadus, reference, "chunk {chunk}");
+    }
+}
+
+#[test]
 fn constant_frames_are_never_counted_valid() {
     // All-zero and all-0xFF codeblocks are RS codewords. Sent properly (randomised), they
     // decode and pass RS, and must be rejected as constant. Sent raw after the ASM (a dead

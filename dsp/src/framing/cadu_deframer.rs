@@ -108,6 +108,8 @@ pub struct CaduDeframer {
     last_grid: Option<u64>,
     /// Bit index of the last marker accepted.
     last_marker_at: Option<u64>,
+    /// Bit index where the last expected marker that dropped the lock should have been.
+    lost_at: Option<u64>,
 }
 
 impl CaduDeframer {
@@ -147,6 +149,7 @@ impl CaduDeframer {
             marker_errors: 0,
             last_grid: None,
             last_marker_at: None,
+            lost_at: None,
         })
     }
 
@@ -163,6 +166,13 @@ impl CaduDeframer {
     /// Bits consumed since reset.
     pub fn position(&self) -> u64 {
         self.position
+    }
+
+    /// Bit index (since reset) where the expected marker that last dropped the lock to
+    /// NOSYNC should have started, if that has happened since the reset. A receiver
+    /// whose symbol timing slipped finds the marker near there, not a period later.
+    pub fn lock_lost_at(&self) -> Option<u64> {
+        self.lost_at
     }
 
     /// Bits consumed since the last accepted marker (or since reset if none).
@@ -288,6 +298,7 @@ impl CaduDeframer {
                 self.last_marker_at = last;
             }
             _ => {
+                self.lost_at = Some(start);
                 self.lose_lock();
             }
         }
@@ -329,6 +340,7 @@ impl CaduDeframer {
         self.marker_bits = 0;
         self.last_grid = None;
         self.last_marker_at = None;
+        self.lost_at = None;
     }
 }
 
@@ -389,6 +401,8 @@ mod tests {
             (0x5555_5555u32 ^ CCSDS_ASM).count_ones()
         );
         assert_eq!(d.state(), NoSync);
+        // The fifth missed marker (frame 8) dropped the lock.
+        assert_eq!(d.lock_lost_at(), Some(9 + 8 * (32 + 8 * n as u64)));
     }
 
     #[test]

@@ -11,8 +11,14 @@
 //! ambiguity (cheap hard-decision popcounts); a candidate is only believed after a fresh
 //! Viterbi decode of its neighbourhood returns the marker itself. *Locked*: the decoder
 //! restarts its main Viterbi a little before the verified marker (replaying the buffered
-//! symbols), and the deframer takes over. If the deframer stays in NOSYNC for
-//! `unlock_after_frames` frame periods, the decoder goes back to Search.
+//! symbols), and the deframer takes over. When the deframer drops its lock (a missed
+//! marker while confirming a new lock, or too many in a row once locked), the decoder
+//! goes back to Search at once, replaying the symbols from just before the missed
+//! marker: after a fade, the lock is often first taken on the OQPSK pair alignment the
+//! settling timing loop passes through, and the next marker then comes at the other
+//! alignment, where only the ambiguity search finds it. If the deframer never finds the
+//! verified marker, the decoder goes back to Search after `unlock_after_frames` frame
+//! periods.
 //!
 //! Chunk invariance: every decision is taken at a position fixed by the data (candidate
 //! positions, Viterbi output batches, frame boundaries), so any chunking of the input
@@ -49,6 +55,14 @@ const TAIL_PAIRS: u64 = 48;
 const SEARCH_KEEP: usize = (2 * LEAD_PAIRS as usize) + ENCODED_ASM_SPAN + 2;
 /// Symbols scanned between checks for a verifiable candidate while searching.
 const SEARCH_PIECE: usize = 2048;
+/// How far (soft symbols) before a missed marker the search restarts when the deframer
+/// loses the lock: a staggered (OQPSK) receiver whose timing slips by half a symbol
+/// brings the marker one soft symbol earlier or later, at the other pair alignment.
+const SLIP_SYMBOLS: u64 = 32;
+/// Soft symbols kept while locked, for that restart: the lock loss is noticed at most a
+/// marker, the Viterbi traceback and one output batch (≈ 704 symbols) after the marker's
+/// start, and the restart needs `SLIP_SYMBOLS` and a Viterbi lead before it.
+const LOCKED_KEEP: usize = 4096;
 
 /// Options of [`CcsdsDecoder`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +84,9 @@ pub struct CcsdsDecoderConfig {
     pub traceback_depth_bits: usize,
     /// Hard-decision errors tolerated on the 52 encoded-marker symbols while searching.
     pub soft_asm_max_errors: u32,
-    /// Frame periods in NOSYNC after which the ambiguity search starts again (≥ 1).
+    /// Frame periods after a lock without the deframer finding any marker, after which
+    /// the ambiguity search starts again (≥ 1). A lock the deframer had and lost is
+    /// given up at once.
     pub unlock_after_frames: u32,
 }
 
@@ -217,6 +233,12 @@ pub struct CcsdsDecoder {
     viterbi_origin: u64,
     next_symbol: u64,
     pending: Option<i8>,
+    /// Locked: the latest soft symbols consumed, `locked_history[0]` at absolute index
+    /// `locked_history_start`, for the search to replay when the lock is lost.
+    locked_history: Vec<i8>,
+    locked_history_start: u64,
+    /// Symbols the search must go over again after an unlock, taken by `feed`.
+    unlock_replay: Option<Vec<i8>>,
     pairs: Vec<i8>,
     bits: Vec<u8>,
     frames: Vec<DeframedFrame>,
@@ -285,6 +307,9 @@ impl CcsdsDecoder {
             viterbi_origin: 0,
             next_symbol: 0,
             pending: None,
+            locked_history: Vec::new(),
+            locked_history_start: 0,
+            unlock_replay: None,
             pairs: Vec::new(),
             bits: Vec::new(),
             frames: Vec::new(),
@@ -351,6 +376,9 @@ impl CcsdsDecoder {
         self.viterbi_origin = 0;
         self.next_symbol = 0;
         self.pending = None;
+        self.locked_history.clear();
+        self.locked_history_start = 0;
+        self.unlock_replay = None;
         self.stats = CcsdsStats::default();
     }
 
@@ -363,6 +391,10 @@ impl CcsdsDecoder {
                 Mode::Locked => {
                     let used = self.run_locked(rest, output);
                     rest = &rest[used..];
+                    if let Some(mut replay) = self.unlock_replay.take() {
+                        replay.extend_from_slice(rest);
+                        return Some(replay);
+                    }
                 }
                 Mode::Search => return self.run_search(rest),
             }
@@ -468,27 +500,28 @@ impl CcsdsDecoder {
         self.viterbi_origin = from;
         self.next_symbol = from;
         self.pending = None;
+        self.locked_history.clear();
+        self.locked_history_start = from;
         self.stats.locks += 1;
         self.stats.ambiguity = Some(hit.ambiguity);
         replay
     }
 
-    fn unlock(&mut self) {
+    /// Back to Search from absolute symbol `from` (at most `next_symbol`, at least the
+    /// oldest symbol kept): the symbols from there on are replayed through the search.
+    fn unlock(&mut self, from: u64) {
         self.mode = Mode::Search;
         self.stats.unlocks += 1;
         self.history.clear();
-        let mut origin = self.next_symbol;
-        if let Some(p) = self.pending.take() {
-            self.history.push(p);
-            origin -= 1;
-        }
-        self.history_start = origin;
-        self.search_origin = origin;
-        self.asm_sync.reset_at(origin);
-        let leftover: Vec<i8> = self.history.clone();
-        self.hits.clear();
-        self.asm_sync.process(&leftover, &mut self.hits);
-        self.candidates.extend(self.hits.drain(..));
+        self.candidates.clear();
+        self.pending = None;
+        let from = from.clamp(self.locked_history_start, self.next_symbol);
+        self.history_start = from;
+        self.search_origin = from;
+        self.asm_sync.reset_at(from);
+        let skip = (from - self.locked_history_start) as usize;
+        self.unlock_replay = Some(self.locked_history[skip..].to_vec());
+        self.locked_history.clear();
         self.viterbi.reset();
         self.deframer.reset();
     }
@@ -516,28 +549,44 @@ impl CcsdsDecoder {
                 self.pending = Some(symbols[used]);
                 used += 1;
             }
+            self.locked_history
+                .extend_from_slice(&symbols[(self.next_symbol - base) as usize..used]);
             self.next_symbol = base + used as u64;
             self.bits.clear();
             self.viterbi.process(&self.pairs, &mut self.bits);
             if !self.bits.is_empty() {
                 self.handle_bits(output);
-                if self.should_unlock() {
-                    self.unlock();
+                if let Some(from) = self.unlock_from() {
+                    self.unlock(from);
                     return used;
                 }
+            }
+            if self.locked_history.len() > 2 * LOCKED_KEEP {
+                let drop = self.locked_history.len() - LOCKED_KEEP;
+                self.locked_history.drain(..drop);
+                self.locked_history_start += drop as u64;
             }
         }
         used
     }
 
-    /// The deframer has found no marker for `unlock_after_frames` periods. (The Viterbi
-    /// BER estimate cannot tell a lost phase from a weak signal: on pure noise the
-    /// re-encoding agreement of the survivor path still reads ≈ 0.17, close to a real
-    /// signal at 1 dB Eb/N0, ≈ 0.13.)
-    fn should_unlock(&self) -> bool {
+    /// Where the search should start again, if the lock is to be given up: just before
+    /// the marker whose miss dropped the deframer to NOSYNC, or (the deframer never
+    /// found the verified marker) at the newest symbol after `unlock_after_frames`
+    /// periods. (The Viterbi BER estimate cannot tell a lost phase from a weak signal:
+    /// on pure noise the re-encoding agreement of the survivor path still reads ≈ 0.17,
+    /// close to a real signal at 1 dB Eb/N0, ≈ 0.13.)
+    fn unlock_from(&self) -> Option<u64> {
+        if self.deframer.state() != DeframerState::NoSync {
+            return None;
+        }
+        if let Some(bit) = self.deframer.lock_lost_at() {
+            let marker_symbol = self.viterbi_origin + 2 * bit;
+            return Some(marker_symbol.saturating_sub(SLIP_SYMBOLS + 2 * LEAD_PAIRS));
+        }
         let period = (self.config.deframer.frame_bytes * 8 + 32) as u64;
-        self.deframer.state() == DeframerState::NoSync
-            && self.deframer.bits_since_marker() > self.config.unlock_after_frames as u64 * period
+        (self.deframer.bits_since_marker() > self.config.unlock_after_frames as u64 * period)
+            .then_some(self.next_symbol - self.pending.is_some() as u64)
     }
 
     fn handle_bits(&mut self, output: &mut Vec<Cadu>) {
