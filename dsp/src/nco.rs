@@ -129,6 +129,7 @@ impl Nco {
     }
 
     /// Appends `input[n] · exp(j2πf·n)` to `output`.
+    #[inline]
     pub fn mix(&mut self, input: &[Complex32], output: &mut Vec<Complex32>) {
         let start = output.len();
         output.resize(start + input.len(), Complex32::new(0.0, 0.0));
@@ -137,6 +138,7 @@ impl Nco {
 
     /// Writes `input[n] · exp(j2πf·n)` into `output`; lengths must be equal
     /// (only the common prefix is processed otherwise).
+    #[inline]
     pub fn mix_into(&mut self, input: &[Complex32], output: &mut [Complex32]) {
         let n = input.len().min(output.len());
         let mut i = 0;

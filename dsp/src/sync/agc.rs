@@ -117,6 +117,7 @@ impl Agc {
     }
 
     /// Same as [`Agc::process`], in place.
+    #[inline]
     pub fn process_in_place(&mut self, buf: &mut [Complex32]) {
         let mut rest = buf;
         while self.count < self.warmup {

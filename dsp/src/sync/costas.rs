@@ -184,7 +184,7 @@ impl Costas {
     /// One symbol: `on` is the on-time sample, `half` the sample half a
     /// symbol later (used by OQPSK only). Returns the derotated symbol and
     /// advances the loop.
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, on: Complex32, half: Complex32) -> Complex32 {
         let r = self.derotation();
         let z = on * r;
@@ -283,7 +283,7 @@ impl Costas {
 /// add and a subtract, instead of two conversions), the fit needs one term
 /// fewer than the Taylor series, and the quadrant's swap and signs are bit
 /// operations rather than branches.
-#[inline]
+#[inline(always)]
 fn sin_cos_f32(x: f64) -> (f32, f32) {
     use std::f64::consts::{FRAC_2_PI, FRAC_PI_2};
     // Adding and subtracting 1.5·2⁵² rounds |y| ≤ 2 to the nearest integer

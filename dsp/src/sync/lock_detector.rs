@@ -128,7 +128,7 @@ impl LockDetector {
     }
 
     /// Feeds one symbol; returns whether the loop is judged locked.
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, z: Complex32) -> bool {
         let (re, im) = (z.re as f64, z.im as f64);
         let p = re * re + im * im;

@@ -62,7 +62,7 @@ impl LoopFilter {
     }
 
     /// Feeds one detector output, returns the correction for the oscillator.
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, error: f64) -> f64 {
         self.integrator = (self.integrator + self.ki * error).clamp(-self.limit, self.limit);
         self.kp * error + self.integrator

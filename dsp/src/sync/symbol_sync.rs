@@ -243,6 +243,7 @@ impl SymbolSync {
     /// used up (the state carries over to the next call, so any chunking
     /// gives the same strobes). Call [`SymbolSync::update`] after each strobe;
     /// if that is skipped the loop runs open (no correction).
+    #[inline(always)]
     pub fn next_strobe(&mut self, input: &[Complex32], pos: &mut usize) -> Option<Strobe> {
         if self.awaiting_update {
             self.advance(0.0);
@@ -278,6 +279,7 @@ impl SymbolSync {
     /// Runs the timing loop on the last strobe. `derotation` is the carrier
     /// correction `exp(−jφ)` at that strobe; only OQPSK's detector needs it
     /// (pass 1 otherwise).
+    #[inline(always)]
     pub fn update(&mut self, derotation: Complex32) {
         if !self.awaiting_update {
             return;
@@ -312,6 +314,7 @@ impl SymbolSync {
         self.advance(e);
     }
 
+    #[inline(always)]
     fn advance(&mut self, e: f64) {
         self.awaiting_update = false;
         // Lateness → positive error → shorter step to the next strobes.

@@ -131,7 +131,7 @@ impl TimingLock {
 
     /// Takes one symbol's strobes. `derotation` is the carrier correction
     /// `exp(−jφ)` at that symbol; only OQPSK uses it (pass 1 otherwise).
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, strobe: Strobe, derotation: Complex32) {
         let (on, mid) = match self.config.modulation {
             PskModulation::Bpsk | PskModulation::Qpsk => {
