@@ -4,7 +4,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use downlink_dsp::filter::design::lowpass_taps;
-use downlink_dsp::filter::{Channelizer, ChannelizerConfig, FirDecimator};
+use downlink_dsp::filter::{Channelizer, ChannelizerConfig, FirDecimator, HalfbandDecimator};
 use downlink_dsp::nco::Nco;
 use downlink_dsp::spectrum::{Welch, WelchConfig};
 use num_complex::Complex32;
@@ -54,6 +54,35 @@ fn bench_kernels(c: &mut Criterion) {
             black_box(out.len())
         })
     });
+
+    // PskDemod's front for Meteor LRPT at 1.024 MS/s (band ±67.6 kHz kept):
+    // the single FIR decimator by 4 it had, and the two half-band stages
+    // (1.024M → 512k → 256k) that replace it.
+    let pass_hz = 72e3 * 1.6 / 2.0 + 10e3;
+    let taps = lowpass_taps(
+        0.5 * 256e3 / 1.024e6,
+        (256e3 - 2.0 * pass_hz) / 1.024e6,
+        60.0,
+    )
+    .unwrap();
+    let mut dec = FirDecimator::new(&taps, 4).unwrap();
+    group.bench_function(format!("fir_decimator_{}taps_m4", taps.len()), |b| {
+        b.iter(|| {
+            out.clear();
+            dec.process(black_box(&x), &mut out);
+            black_box(out.len())
+        })
+    });
+    for fs_in in [1.024e6, 512e3] {
+        let mut hb = HalfbandDecimator::design(pass_hz / fs_in, 60.0).unwrap();
+        group.bench_function(format!("halfband_decimator_{}taps", hb.taps().len()), |b| {
+            b.iter(|| {
+                out.clear();
+                hb.process(black_box(&x), &mut out);
+                black_box(out.len())
+            })
+        });
+    }
 
     let mut nco = Nco::new(0.123_456).unwrap();
     group.bench_function("nco_mix", |b| {

@@ -89,7 +89,7 @@ pub fn kaiser_window(len: usize, beta: f64) -> Result<Vec<f32>, DesignError> {
         .collect())
 }
 
-fn kaiser_window_f64(len: usize, beta: f64) -> Result<Vec<f64>, DesignError> {
+pub(crate) fn kaiser_window_f64(len: usize, beta: f64) -> Result<Vec<f64>, DesignError> {
     if !beta.is_finite() || beta < 0.0 {
         return Err(invalid("beta", beta, "a finite value >= 0"));
     }
@@ -239,7 +239,7 @@ fn windowed_sinc(len: usize, cutoff_norm: f64, beta: f64) -> Result<Vec<f32>, De
 
 /// Highest |H(f)| in dB for f in [stop_edge, 0.5], sampled 32 points per
 /// 1/len (the width of a sidelobe is about 1/len) by a zero-padded FFT.
-fn stopband_peak_db(taps: &[f32], stop_edge: f64) -> f64 {
+pub(crate) fn stopband_peak_db(taps: &[f32], stop_edge: f64) -> f64 {
     let n = (taps.len() * 32).next_power_of_two().max(4096);
     let mut buf: Vec<Complex<f64>> = vec![Complex::new(0.0, 0.0); n];
     for (b, &t) in buf.iter_mut().zip(taps) {
