@@ -28,12 +28,21 @@ fn basis() -> &'static [[f64; 8]; 8] {
 /// Inverse DCT: coefficients to samples (before the +128 level shift).
 pub fn inverse(coeffs: &[f64; 64]) -> [f64; 64] {
     let b = basis();
+    // Quantisation leaves most rows of a block all zero: such a row adds only
+    // zeros (+0 + ±0 = +0, and s + ±0 = s for any other s), so skipping it
+    // gives the same bits as summing it.
+    let mut nonzero = [false; 8];
     let mut tmp = [0f64; 64];
     for v in 0..8 {
+        let row = &coeffs[v * 8..v * 8 + 8];
+        if row.iter().all(|&c| c == 0.0) {
+            continue;
+        }
+        nonzero[v] = true;
         for x in 0..8 {
             let mut s = 0.0;
             for u in 0..8 {
-                s += b[x][u] * coeffs[v * 8 + u];
+                s += b[x][u] * row[u];
             }
             tmp[v * 8 + x] = s;
         }
@@ -43,7 +52,9 @@ pub fn inverse(coeffs: &[f64; 64]) -> [f64; 64] {
         for x in 0..8 {
             let mut s = 0.0;
             for v in 0..8 {
-                s += b[y][v] * tmp[v * 8 + x];
+                if nonzero[v] {
+                    s += b[y][v] * tmp[v * 8 + x];
+                }
             }
             out[y * 8 + x] = s;
         }
