@@ -282,20 +282,17 @@ fn chunking_never_changes_cadus_or_stats() {
     }
 }
 
-#[test]
-fn pair_alignment_slip_after_a_fade_loses_only_the_slipped_frame() {
-    // What an OQPSK receiver does when the signal comes back after a fade: its settling
-    // timing loop first delivers the pairs one soft symbol late (odd alignment), the
-    // decoder locks there on a marker, then the loop slips back in the middle of that
-    // marker's frame. That frame is lost; the next marker is at the even alignment, one
-    // soft symbol off the grid, and must be found at once, not after the lock times out
-    // (which lost the next two frames).
+/// Six frames after half a frame period of noise, delivered one soft symbol late (the
+/// odd pair alignment) until the middle of frame `slip_frame`, where one soft symbol is
+/// dropped (the even alignment from there on): what an OQPSK receiver whose timing loop
+/// is settling, or slips, does. Returns the decoded CADUs and statistics after checking
+/// that chunking changes neither, and that every RS-valid CADU is one that was sent.
+fn slip_case(slip_frame: usize) -> (Vec<Cadu>, CcsdsStats) {
     let config = CcsdsDecoderConfig::meteor_lrpt_differential();
     let mut ch = Channel::new(0xFADE);
     let lead_bytes = 20;
     let b = burst(&config, &mut ch, 6, lead_bytes, 64);
-    // Half a frame period of noise (the end of the fade), one more soft symbol to put
-    // the pairs at the odd alignment, then the signal.
+    // The noise has an odd length: it puts the signal's pairs at the odd alignment.
     let mut soft: Vec<i8> = (0..8193)
         .map(|_| (ch.gaussian() * 40.0).clamp(-127.0, 127.0) as i8)
         .collect();
@@ -308,31 +305,53 @@ fn pair_alignment_slip_after_a_fade_loses_only_the_slipped_frame() {
             symbol_offset: 0,
         },
     );
-    // The slip: one soft symbol dropped in the middle of frame 0.
-    signal.remove(lead_bytes * 16 + 8_000);
+    signal.remove(lead_bytes * 16 + slip_frame * 16_384 + 8_000);
     soft.extend(signal);
     let (reference, stats) = run(config, &soft, soft.len());
-    let indices: Vec<u32> = reference
-        .iter()
-        .filter(|c| c.rs_ok)
-        .map(|c| u32::from_be_bytes(c.vcdu()[2..6].try_into().unwrap()))
-        .collect();
-    assert_eq!(indices, vec![1, 2, 3, 4, 5], "{stats:?}");
-    assert_eq!(count_valid(&reference, &b.sent), 5);
-    // Frame 0 cut at the odd alignment, the rest at the even one.
-    let offsets: Vec<u8> = reference
-        .iter()
-        .map(|c| c.ambiguity.symbol_offset)
-        .collect();
-    assert_eq!(offsets, vec![1, 0, 0, 0, 0, 0]);
-    // Frame 0 failed RS; nothing else was cut.
-    assert_eq!((stats.locks, stats.unlocks), (2, 1), "{stats:?}");
-    assert_eq!((stats.cadus, stats.rs_failed), (6, 1), "{stats:?}");
+    let valid = reference.iter().filter(|c| c.rs_ok).count();
+    assert_eq!(count_valid(&reference, &b.sent), valid);
     for chunk in [1usize, 13, 4096] {
         let (cadus, s) = run(config, &soft, chunk);
         assert_eq!(s, stats, "chunk {chunk}");
         assert_eq!(cadus, reference, "chunk {chunk}");
     }
+    (reference, stats)
+}
+
+fn frame_indices(cadus: &[Cadu]) -> Vec<u32> {
+    cadus
+        .iter()
+        .filter(|c| c.rs_ok)
+        .map(|c| u32::from_be_bytes(c.vcdu()[2..6].try_into().unwrap()))
+        .collect()
+}
+
+#[test]
+fn pair_alignment_slip_after_a_fade_loses_only_the_slipped_frame() {
+    // After a fade the decoder locks on the first marker at the odd alignment, then the
+    // timing slips within that frame: it is lost, and the next marker, one soft symbol
+    // off the grid at the even alignment, must be searched for at once (waiting for the
+    // lock to time out lost the next two frames).
+    let (cadus, stats) = slip_case(0);
+    assert_eq!(frame_indices(&cadus), vec![1, 2, 3, 4, 5], "{stats:?}");
+    let offsets: Vec<u8> = cadus.iter().map(|c| c.ambiguity.symbol_offset).collect();
+    assert_eq!(offsets, vec![1, 0, 0, 0, 0, 0]);
+    // Frame 0 was cut and failed RS; nothing else was cut.
+    assert_eq!((stats.locks, stats.unlocks), (2, 1), "{stats:?}");
+    assert_eq!((stats.cadus, stats.rs_failed), (6, 1), "{stats:?}");
+}
+
+#[test]
+fn pair_alignment_slip_in_a_confirmed_lock_loses_only_the_slipped_frame() {
+    // The slip comes in frame 2, after two markers confirmed the lock: the missed
+    // marker 3 is found one soft symbol early at the other alignment and the decoder
+    // relocks there, instead of cutting four flywheel frames on the old grid.
+    let (cadus, stats) = slip_case(2);
+    assert_eq!(frame_indices(&cadus), vec![0, 1, 3, 4, 5], "{stats:?}");
+    let offsets: Vec<u8> = cadus.iter().map(|c| c.ambiguity.symbol_offset).collect();
+    assert_eq!(offsets, vec![1, 1, 1, 0, 0, 0]);
+    assert_eq!((stats.locks, stats.unlocks), (2, 1), "{stats:?}");
+    assert_eq!((stats.cadus, stats.rs_failed), (6, 1), "{stats:?}");
 }
 
 #[test]

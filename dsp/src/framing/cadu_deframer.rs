@@ -110,6 +110,8 @@ pub struct CaduDeframer {
     last_marker_at: Option<u64>,
     /// Bit index where the last expected marker that dropped the lock should have been.
     lost_at: Option<u64>,
+    /// Bit index where the last expected marker missed (flywheel or loss) should have been.
+    missed_at: Option<u64>,
 }
 
 impl CaduDeframer {
@@ -150,6 +152,7 @@ impl CaduDeframer {
             last_grid: None,
             last_marker_at: None,
             lost_at: None,
+            missed_at: None,
         })
     }
 
@@ -173,6 +176,12 @@ impl CaduDeframer {
     /// whose symbol timing slipped finds the marker near there, not a period later.
     pub fn lock_lost_at(&self) -> Option<u64> {
         self.lost_at
+    }
+
+    /// Bit index (since reset) where the last expected marker that was missed should have
+    /// started, whether the frame was then cut on the grid (flywheel) or the lock lost.
+    pub fn last_missed_marker(&self) -> Option<u64> {
+        self.missed_at
     }
 
     /// Bits consumed since the last accepted marker (or since reset if none).
@@ -288,6 +297,7 @@ impl CaduDeframer {
             self.begin_frame(start, errors, inverted);
             return;
         }
+        self.missed_at = Some(start);
         match self.state {
             DeframerState::Synced if self.misses < self.config.max_misses => {
                 // Flywheel: keep the grid, report the marker's errors.
@@ -341,6 +351,7 @@ impl CaduDeframer {
         self.last_grid = None;
         self.last_marker_at = None;
         self.lost_at = None;
+        self.missed_at = None;
     }
 }
 
@@ -403,6 +414,7 @@ mod tests {
         assert_eq!(d.state(), NoSync);
         // The fifth missed marker (frame 8) dropped the lock.
         assert_eq!(d.lock_lost_at(), Some(9 + 8 * (32 + 8 * n as u64)));
+        assert_eq!(d.last_missed_marker(), d.lock_lost_at());
     }
 
     #[test]

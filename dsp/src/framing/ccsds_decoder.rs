@@ -16,9 +16,12 @@
 //! goes back to Search at once, replaying the symbols from just before the missed
 //! marker: after a fade, the lock is often first taken on the OQPSK pair alignment the
 //! settling timing loop passes through, and the next marker then comes at the other
-//! alignment, where only the ambiguity search finds it. If the deframer never finds the
-//! verified marker, the decoder goes back to Search after `unlock_after_frames` frame
-//! periods.
+//! alignment, where only the ambiguity search finds it. A marker missed in a confirmed
+//! lock is first looked for within `SLIP_SYMBOLS` of where it was due, under every
+//! ambiguity: if a verified one is there (the timing slipped), the decoder relocks on
+//! it the same way instead of cutting flywheel frames on the old grid. If the deframer
+//! never finds the verified marker, the decoder goes back to Search after
+//! `unlock_after_frames` frame periods.
 //!
 //! Chunk invariance: every decision is taken at a position fixed by the data (candidate
 //! positions, Viterbi output batches, frame boundaries), so any chunking of the input
@@ -239,6 +242,11 @@ pub struct CcsdsDecoder {
     locked_history_start: u64,
     /// Symbols the search must go over again after an unlock, taken by `feed`.
     unlock_replay: Option<Vec<i8>>,
+    /// Locked: looks for a slipped marker around one the deframer missed.
+    probe_sync: AsmSync,
+    probe_hits: Vec<AsmHit>,
+    /// The deframer's last missed marker already looked around.
+    probed_miss: Option<u64>,
     pairs: Vec<i8>,
     bits: Vec<u8>,
     frames: Vec<DeframedFrame>,
@@ -253,6 +261,17 @@ impl fmt::Debug for CcsdsDecoder {
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
+}
+
+/// First symbol decoded before a candidate: `LEAD_PAIRS` pairs back, not before
+/// `origin` (where the symbols available begin), same pair parity as the marker.
+fn lead_start(hit: &AsmHit, origin: u64) -> u64 {
+    let wanted = hit.start_symbol.saturating_sub(2 * LEAD_PAIRS);
+    let mut from = wanted.max(origin);
+    if (hit.start_symbol - from) % 2 == 1 {
+        from += 1;
+    }
+    from
 }
 
 impl CcsdsDecoder {
@@ -292,7 +311,7 @@ impl CcsdsDecoder {
         Ok(Self {
             config,
             rs,
-            asm_sync,
+            asm_sync: asm_sync.clone(),
             verifier: viterbi.clone(),
             viterbi,
             nrz_m: NrzM::new(),
@@ -310,6 +329,9 @@ impl CcsdsDecoder {
             locked_history: Vec::new(),
             locked_history_start: 0,
             unlock_replay: None,
+            probe_sync: asm_sync.clone(),
+            probe_hits: Vec::new(),
+            probed_miss: None,
             pairs: Vec::new(),
             bits: Vec::new(),
             frames: Vec::new(),
@@ -379,6 +401,7 @@ impl CcsdsDecoder {
         self.locked_history.clear();
         self.locked_history_start = 0;
         self.unlock_replay = None;
+        self.probed_miss = None;
         self.stats = CcsdsStats::default();
     }
 
@@ -451,21 +474,26 @@ impl CcsdsDecoder {
     /// First symbol decoded before a candidate: `LEAD_PAIRS` pairs back, not before the
     /// search began, same pair parity as the marker.
     fn lead_start(&self, hit: &AsmHit) -> u64 {
-        let wanted = hit.start_symbol.saturating_sub(2 * LEAD_PAIRS);
-        let mut from = wanted.max(self.search_origin);
-        if (hit.start_symbol - from) % 2 == 1 {
-            from += 1;
-        }
-        from
+        lead_start(hit, self.search_origin)
     }
 
     fn verify(&mut self, hit: &AsmHit) -> bool {
-        let from = self.lead_start(hit);
+        let history = std::mem::take(&mut self.history);
+        let ok = self.verify_in(hit, &history, self.history_start, self.search_origin);
+        self.history = history;
+        ok
+    }
+
+    /// Whether a fresh Viterbi decode around `hit` returns the marker, reading the
+    /// symbols from `symbols` (whose first has absolute index `symbols_start`), decoding
+    /// from no earlier than `origin`.
+    fn verify_in(&mut self, hit: &AsmHit, symbols: &[i8], symbols_start: u64, origin: u64) -> bool {
+        let from = lead_start(hit, origin);
         let to = hit.start_symbol + ENCODED_ASM_SPAN as u64 + 2 * TAIL_PAIRS;
-        let a = (from - self.history_start) as usize;
-        let b = (to - self.history_start) as usize;
+        let a = (from - symbols_start) as usize;
+        let b = (to - symbols_start) as usize;
         self.pairs.clear();
-        hit.ambiguity.correct(&self.history[a..b], &mut self.pairs);
+        hit.ambiguity.correct(&symbols[a..b], &mut self.pairs);
         self.bits.clear();
         self.verifier.reset();
         self.verifier.process(&self.pairs, &mut self.bits);
@@ -502,6 +530,7 @@ impl CcsdsDecoder {
         self.pending = None;
         self.locked_history.clear();
         self.locked_history_start = from;
+        self.probed_miss = None;
         self.stats.locks += 1;
         self.stats.ambiguity = Some(hit.ambiguity);
         replay
@@ -570,15 +599,50 @@ impl CcsdsDecoder {
         used
     }
 
+    /// The deframer missed the marker at decoded bit `bit` and flywheels on: if the
+    /// ambiguity search finds a verified marker within `SLIP_SYMBOLS` of where it was
+    /// expected, at another position or ambiguity (the timing slipped, e.g. by half an
+    /// OQPSK symbol), returns where the search should start again to lock on it;
+    /// otherwise the flywheel goes on.
+    fn slipped_marker(&mut self, bit: u64) -> Option<u64> {
+        let expected = self.viterbi_origin + 2 * bit;
+        let start = self.locked_history_start;
+        let from = expected
+            .saturating_sub(SLIP_SYMBOLS + 2 * LEAD_PAIRS)
+            .max(start);
+        let history = std::mem::take(&mut self.locked_history);
+        let end = start + history.len() as u64;
+        let mut hits = std::mem::take(&mut self.probe_hits);
+        hits.clear();
+        self.probe_sync.reset_at(from);
+        self.probe_sync
+            .process(&history[(from - start) as usize..], &mut hits);
+        let current = self.ambiguity;
+        let found = hits.iter().any(|h| {
+            h.start_symbol.abs_diff(expected) <= SLIP_SYMBOLS
+                && (h.start_symbol, h.ambiguity) != (expected, current)
+                && h.start_symbol + ENCODED_ASM_SPAN as u64 + 2 * TAIL_PAIRS <= end
+                && self.verify_in(h, &history, start, from)
+        });
+        self.probe_hits = hits;
+        self.locked_history = history;
+        found.then_some(from)
+    }
+
     /// Where the search should start again, if the lock is to be given up: just before
-    /// the marker whose miss dropped the deframer to NOSYNC, or (the deframer never
-    /// found the verified marker) at the newest symbol after `unlock_after_frames`
-    /// periods. (The Viterbi BER estimate cannot tell a lost phase from a weak signal:
+    /// a missed marker that a slipped one replaces, or the marker whose miss dropped
+    /// the deframer to NOSYNC, or (the deframer never found the verified marker) at the
+    /// newest symbol after `unlock_after_frames` periods. (The Viterbi BER estimate cannot tell a lost phase from a weak signal:
     /// on pure noise the re-encoding agreement of the survivor path still reads ≈ 0.17,
     /// close to a real signal at 1 dB Eb/N0, ≈ 0.13.)
-    fn unlock_from(&self) -> Option<u64> {
+    fn unlock_from(&mut self) -> Option<u64> {
         if self.deframer.state() != DeframerState::NoSync {
-            return None;
+            let missed = self.deframer.last_missed_marker();
+            if missed.is_none() || missed == self.probed_miss {
+                return None;
+            }
+            self.probed_miss = missed;
+            return missed.and_then(|bit| self.slipped_marker(bit));
         }
         if let Some(bit) = self.deframer.lock_lost_at() {
             let marker_symbol = self.viterbi_origin + 2 * bit;
