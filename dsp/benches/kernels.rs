@@ -3,8 +3,10 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use downlink_dsp::filter::design::lowpass_taps;
-use downlink_dsp::filter::{Channelizer, ChannelizerConfig, FirDecimator, HalfbandDecimator};
+use downlink_dsp::filter::design::{lowpass_taps, rrc_taps};
+use downlink_dsp::filter::{
+    Channelizer, ChannelizerConfig, FirDecimator, FirFilter, HalfbandDecimator,
+};
 use downlink_dsp::nco::Nco;
 use downlink_dsp::spectrum::{Welch, WelchConfig};
 use num_complex::Complex32;
@@ -83,6 +85,18 @@ fn bench_kernels(c: &mut Criterion) {
             })
         });
     }
+
+    // PskDemod's matched filter for Meteor LRPT at 256 kS/s: 72 kBd, 3.56
+    // samples/symbol, roll-off 0.6, 51 taps.
+    let taps = rrc_taps(256e3 / 72e3, 0.6, 14).unwrap();
+    let mut fir = FirFilter::new(&taps).unwrap();
+    group.bench_function(format!("fir_filter_{}taps", taps.len()), |b| {
+        b.iter(|| {
+            out.clear();
+            fir.process(black_box(&x), &mut out);
+            black_box(out.len())
+        })
+    });
 
     let mut nco = Nco::new(0.123_456).unwrap();
     group.bench_function("nco_mix", |b| {

@@ -15,6 +15,12 @@
 //!   written with `LANES` independent accumulators, which the compiler turns
 //!   into SIMD multiply/adds without needing to reassociate; a remaining half
 //!   step of `LANES / 2` floats goes into the first half of them.
+//! * Decimation 1 (`FirFilter`) computes outputs in parallel instead: for each
+//!   tap, a group of consecutive outputs adds that tap times its own input
+//!   (`y[n..n+G] += h[k] · x[n-k..n-k+G]`, the tap broadcast), so one vector
+//!   register holds several outputs, there is no horizontal sum, and the taps
+//!   need no padding. Each output sums its taps in tap order from 0.0, a
+//!   multiply then an add (no FMA); the AVX2 build does exactly that.
 //! * The summation order per output depends only on the taps and the window,
 //!   never on how the input was chunked, so outputs are bit-exact across
 //!   chunkings.
@@ -29,17 +35,26 @@ const LANES: usize = 32;
 /// Taps are padded to a multiple of this (half a step of `LANES` floats).
 const TAPS_PER_STEP: usize = LANES / 4;
 
+/// Complex outputs per group in the portable output-parallel loop (enough
+/// independent add chains to hide latency; the grouping does not change the
+/// result, every output is summed on its own).
+const PAR_OUTPUTS: usize = 16;
+/// The same in floats (re/im interleaved).
+const PAR_F32: usize = 2 * PAR_OUTPUTS;
+
 /// Inputs appended per compaction. Large enough that the `L-1` copy at each
 /// compaction is small next to the filtering work, small enough to stay in L2.
 const BLOCK: usize = 8192;
 
 #[derive(Debug, Clone)]
 pub(crate) struct FirKernel {
-    /// Reversed, front-padded, each tap duplicated: length 2·padded_len.
-    taps_dup: Vec<f32>,
+    /// Decimation 1: the taps as given (output-parallel form). Otherwise
+    /// reversed, front-padded, each tap duplicated: length 2·padded_len.
+    coeffs: Vec<f32>,
     /// The caller's taps, as given.
     taps: Vec<f32>,
-    /// Window length after padding (multiple of TAPS_PER_STEP).
+    /// Window length: the tap count for decimation 1, otherwise padded to a
+    /// multiple of TAPS_PER_STEP.
     padded_len: usize,
     /// `padded_len - 1` samples of history, then the current block.
     hist: Vec<Complex32>,
@@ -65,17 +80,22 @@ impl FirKernel {
         if decimation == 0 {
             return Err(invalid("decimation", 0.0, "an integer >= 1"));
         }
-        let padded_len = taps.len().div_ceil(TAPS_PER_STEP) * TAPS_PER_STEP;
-        let pad = padded_len - taps.len();
-        let mut taps_dup = vec![0.0f32; 2 * padded_len];
-        for (i, &t) in taps.iter().rev().enumerate() {
-            taps_dup[2 * (pad + i)] = t;
-            taps_dup[2 * (pad + i) + 1] = t;
-        }
+        let (padded_len, coeffs) = if decimation == 1 {
+            (taps.len(), taps.to_vec())
+        } else {
+            let padded_len = taps.len().div_ceil(TAPS_PER_STEP) * TAPS_PER_STEP;
+            let pad = padded_len - taps.len();
+            let mut taps_dup = vec![0.0f32; 2 * padded_len];
+            for (i, &t) in taps.iter().rev().enumerate() {
+                taps_dup[2 * (pad + i)] = t;
+                taps_dup[2 * (pad + i) + 1] = t;
+            }
+            (padded_len, taps_dup)
+        };
         let mut hist = Vec::with_capacity(padded_len - 1 + BLOCK);
         hist.resize(padded_len - 1, Complex32::new(0.0, 0.0));
         Ok(FirKernel {
-            taps_dup,
+            coeffs,
             taps: taps.to_vec(),
             padded_len,
             hist,
@@ -116,7 +136,7 @@ impl FirKernel {
         let head = n.min(keep);
         self.hist.extend_from_slice(&input[..head]);
         let mut j = outputs(
-            &self.taps_dup,
+            &self.coeffs,
             &self.hist,
             self.padded_len,
             self.skip,
@@ -129,7 +149,7 @@ impl FirKernel {
             // Window j (counted in `hist ++ input`) is `input[j - keep ..]`.
             j = keep
                 + outputs(
-                    &self.taps_dup,
+                    &self.coeffs,
                     input,
                     self.padded_len,
                     j - keep,
@@ -169,7 +189,7 @@ impl FirKernel {
                 .resize(base + chunk.len(), Complex32::new(0.0, 0.0));
             fill(chunk, &mut self.hist[base..]);
             let j = outputs(
-                &self.taps_dup,
+                &self.coeffs,
                 &self.hist,
                 self.padded_len,
                 self.skip,
@@ -193,11 +213,17 @@ fn as_f32(x: &[Complex32]) -> &[f32] {
     unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len() * 2) }
 }
 
+/// View complex samples as interleaved `[re, im, re, im, …]`, writable.
+fn as_f32_mut(x: &mut [Complex32]) -> &mut [f32] {
+    // SAFETY: as in `as_f32`; the exclusive borrow is handed on.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len() * 2) }
+}
+
 /// Appends the outputs for window starts `j, j + m, …` below `end` (window for
 /// input `base + j` is `hist[j ..= j + padded_len - 1]`); returns the first `j`
-/// not done. Runs the AVX2 build of the same code where the CPU has it: AVX2
-/// only widens the lanes (no FMA contraction, same summation order), so the
-/// output is bit-identical on every x86-64 CPU.
+/// not done. `taps` is the kernel's `coeffs`. Runs the AVX2 build of the same
+/// code where the CPU has it: AVX2 only widens the lanes (no FMA contraction,
+/// same summation order), so the output is bit-identical on every x86-64 CPU.
 fn outputs(
     taps: &[f32],
     hist: &[Complex32],
@@ -207,6 +233,9 @@ fn outputs(
     m: usize,
     output: &mut Vec<Complex32>,
 ) -> usize {
+    if m == 1 {
+        return outputs_parallel(taps, hist, j, end, output);
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
@@ -250,6 +279,74 @@ fn outputs_with(
     j
 }
 
+/// Decimation 1: appends the outputs for window starts `j..end` (window `j` is
+/// `hist[j ..= j + taps.len() - 1]`), returns `max(j, end)`.
+fn outputs_parallel(
+    taps: &[f32],
+    hist: &[Complex32],
+    j: usize,
+    end: usize,
+    output: &mut Vec<Complex32>,
+) -> usize {
+    if j >= end {
+        return j;
+    }
+    let start = output.len();
+    output.resize(start + (end - j), Complex32::new(0.0, 0.0));
+    let x = as_f32(&hist[j..end + taps.len() - 1]);
+    let y = as_f32_mut(&mut output[start..]);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { super::simd::fir_parallel(taps, x, y) };
+        return end;
+    }
+    fir_parallel(taps, x, y);
+    end
+}
+
+/// The output-parallel FIR on interleaved complex samples: for each output
+/// `n` (floats `y[2n]`, `y[2n + 1]`), `Σ_k taps[k] · x[n + L-1-k]` on re and
+/// im alike, `k` ascending, from 0.0, each term a multiply then an add.
+/// `x.len() == y.len() + 2 (L - 1)`. This defines the arithmetic that
+/// `simd::fir_parallel` reproduces bit for bit.
+pub(crate) fn fir_parallel(taps: &[f32], x: &[f32], y: &mut [f32]) {
+    let last = taps.len() - 1;
+    assert_eq!(x.len(), y.len() + 2 * last);
+    let (groups, tail) = y.as_chunks_mut::<PAR_F32>();
+    for (g, out) in groups.iter_mut().enumerate() {
+        let base = g * PAR_F32;
+        let mut acc = [0.0f32; PAR_F32];
+        for (k, &t) in taps.iter().enumerate() {
+            let xs: &[f32; PAR_F32] = x[base + 2 * (last - k)..][..PAR_F32]
+                .try_into()
+                .expect("PAR_F32 floats");
+            for i in 0..PAR_F32 {
+                acc[i] += t * xs[i];
+            }
+        }
+        *out = acc;
+    }
+    let done = groups.len() * PAR_F32;
+    fir_one_by_one(taps, &x[done..], tail);
+}
+
+/// `fir_parallel` one output at a time: the same operations per output.
+#[inline(always)]
+pub(crate) fn fir_one_by_one(taps: &[f32], x: &[f32], y: &mut [f32]) {
+    let last = taps.len() - 1;
+    for (n, out) in y.chunks_exact_mut(2).enumerate() {
+        let (mut re, mut im) = (0.0f32, 0.0f32);
+        for (k, &t) in taps.iter().enumerate() {
+            let i = 2 * (n + last - k);
+            re += t * x[i];
+            im += t * x[i + 1];
+        }
+        out[0] = re;
+        out[1] = im;
+    }
+}
+
 /// Interleaved dot product: returns (Σ even products, Σ odd products) as a
 /// complex number. `a.len() == b.len()` and a multiple of LANES / 2; a last
 /// half step goes into lanes 0 to LANES / 2 - 1.
@@ -282,6 +379,61 @@ fn dot(a: &[f32], b: &[f32]) -> Complex32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filter::test_rng::TestRng;
+
+    /// The definition, written out independently of the kernel's loops.
+    fn by_definition(taps: &[f32], x: &[Complex32], n_out: usize) -> Vec<Complex32> {
+        let last = taps.len() - 1;
+        (0..n_out)
+            .map(|n| {
+                let mut acc = Complex32::new(0.0, 0.0);
+                for (k, &t) in taps.iter().enumerate() {
+                    let s = x[n + last - k];
+                    acc.re += t * s.re;
+                    acc.im += t * s.im;
+                }
+                acc
+            })
+            .collect()
+    }
+
+    fn bits(y: &[f32]) -> Vec<u32> {
+        y.iter().map(|v| v.to_bits()).collect()
+    }
+
+    #[test]
+    fn output_parallel_paths_are_bit_identical_to_the_definition() {
+        let mut rng = TestRng::new(11);
+        for len in 1..=80usize {
+            // Taps and samples over a wide range of magnitudes, so any other
+            // summation order or a fused multiply-add changes low bits.
+            let taps: Vec<f32> = (0..len)
+                .map(|_| (rng.gaussian() * 10f64.powf(2.0 * rng.uniform() - 1.0)) as f32)
+                .collect();
+            for n_out in [0usize, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 36, 67, 203] {
+                let x = rng.complex_noise(n_out + len - 1, 1.0);
+                let want = by_definition(&taps, &x, n_out);
+                let mut y = vec![0.0f32; 2 * n_out];
+                fir_parallel(&taps, as_f32(&x), &mut y);
+                assert_eq!(
+                    bits(&y),
+                    bits(as_f32(&want)),
+                    "portable, {len} taps, {n_out} outputs"
+                );
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    let mut y = vec![0.0f32; 2 * n_out];
+                    // SAFETY: the CPU has AVX2.
+                    unsafe { super::super::simd::fir_parallel(&taps, as_f32(&x), &mut y) };
+                    assert_eq!(
+                        bits(&y),
+                        bits(as_f32(&want)),
+                        "AVX2, {len} taps, {n_out} outputs"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn dot_matches_naive_sum() {

@@ -1,5 +1,5 @@
 //! AVX2 builds of the interleaved dot products behind the FIR kernel and the
-//! resampler. The portable loops in those modules define the arithmetic: lane
+//! resampler, and of the FIR kernel's output-parallel form (decimation 1). The portable loops in those modules define the arithmetic: lane
 //! `i` of `LANES` accumulates `a[i] * b[i]` (a multiply, then an add: no fused
 //! multiply-add), then the lanes are summed pairwise by halving the width. These
 //! functions perform exactly those operations, eight lanes per instruction, so
@@ -39,6 +39,51 @@ pub(crate) fn dot32(a: &[f32], b: &[f32]) -> Complex32 {
 pub(crate) fn dot16(a: &[f32], b: &[f32]) -> Complex32 {
     let [s0, s1] = accumulate::<2>(a, b);
     reduce16(s0, s1)
+}
+
+/// The output-parallel FIR (`kernel::fir_parallel`, which defines the
+/// arithmetic): each 8-lane register holds 4 complex outputs and adds, tap by
+/// tap in tap order, the broadcast tap times the 8 floats under it: the same
+/// multiply and add per output as the portable loop, so the same bits. Groups
+/// of 8 registers (32 outputs) keep enough add chains in flight to hide the
+/// add latency; then single registers, then one output at a time.
+#[target_feature(enable = "avx2")]
+pub(crate) fn fir_parallel(taps: &[f32], x: &[f32], y: &mut [f32]) {
+    assert!(!taps.is_empty());
+    assert_eq!(x.len(), y.len() + 2 * (taps.len() - 1));
+    let i = parallel_groups::<8>(taps, x, y, 0);
+    let i = parallel_groups::<1>(taps, x, y, i);
+    super::kernel::fir_one_by_one(taps, &x[i..], &mut y[i..]);
+}
+
+/// Outputs from float `i` on, `8 · R` floats at a time while they fit;
+/// returns the first float not written.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn parallel_groups<const R: usize>(taps: &[f32], x: &[f32], y: &mut [f32], mut i: usize) -> usize {
+    let last = taps.len() - 1;
+    // Checked by the caller; restated because the loads below rely on it.
+    assert_eq!(x.len(), y.len() + 2 * last);
+    let (px, py) = (x.as_ptr(), y.as_mut_ptr());
+    while i + 8 * R <= y.len() {
+        let mut acc = [_mm256_setzero_ps(); R];
+        for (k, &t) in taps.iter().enumerate() {
+            let h = _mm256_set1_ps(t);
+            let off = i + 2 * (last - k);
+            for (r, a) in acc.iter_mut().enumerate() {
+                // SAFETY: off + 8r + 8 <= i + 2·last + 8R <= y.len() + 2·last
+                // == x.len().
+                let v = unsafe { _mm256_loadu_ps(px.add(off + 8 * r)) };
+                *a = _mm256_add_ps(*a, _mm256_mul_ps(h, v));
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            // SAFETY: i + 8r + 8 <= i + 8R <= y.len().
+            unsafe { _mm256_storeu_ps(py.add(i + 8 * r), *a) };
+        }
+        i += 8 * R;
+    }
+    i
 }
 
 /// Lane `i` of the `8 · N` lanes sums `a[k] * b[k]` over every `k ≡ i` (mod `8 · N`).
