@@ -240,18 +240,28 @@ fn windowed_sinc(len: usize, cutoff_norm: f64, beta: f64) -> Result<Vec<f32>, De
 /// Highest |H(f)| in dB for f in [stop_edge, 0.5], sampled 32 points per
 /// 1/len (the width of a sidelobe is about 1/len) by a zero-padded FFT.
 pub(crate) fn stopband_peak_db(taps: &[f32], stop_edge: f64) -> f64 {
-    let n = (taps.len() * 32).next_power_of_two().max(4096);
-    let mut buf: Vec<Complex<f64>> = vec![Complex::new(0.0, 0.0); n];
-    for (b, &t) in buf.iter_mut().zip(taps) {
-        b.re = t as f64;
+    // Designs try many candidate lengths, each checked here: one planner per
+    // thread keeps the FFT plans (a fresh planner recomputed the twiddles every
+    // time, most of a demodulator's construction time), and one buffer.
+    thread_local! {
+        static FFT: std::cell::RefCell<(FftPlanner<f64>, Vec<Complex<f64>>)> =
+            std::cell::RefCell::new((FftPlanner::new(), Vec::new()));
     }
-    FftPlanner::new().plan_fft_forward(n).process(&mut buf);
-    let first = (stop_edge * n as f64).ceil() as usize;
-    let peak = buf[first..=n / 2]
-        .iter()
-        .map(|c| c.norm_sqr())
-        .fold(0.0, f64::max);
-    10.0 * peak.max(1e-300).log10()
+    let n = (taps.len() * 32).next_power_of_two().max(4096);
+    FFT.with_borrow_mut(|(planner, buf)| {
+        buf.clear();
+        buf.resize(n, Complex::new(0.0, 0.0));
+        for (b, &t) in buf.iter_mut().zip(taps) {
+            b.re = t as f64;
+        }
+        planner.plan_fft_forward(n).process(buf);
+        let first = (stop_edge * n as f64).ceil() as usize;
+        let peak = buf[first..=n / 2]
+            .iter()
+            .map(|c| c.norm_sqr())
+            .fold(0.0, f64::max);
+        10.0 * peak.max(1e-300).log10()
+    })
 }
 
 /// sin(πx)/(πx).
