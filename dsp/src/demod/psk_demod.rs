@@ -848,6 +848,10 @@ mod tests {
             let mut d = Decimation::new(fs_in, factor, pass_hz).unwrap();
             assert_eq!(d.halfbands.len(), halfbands);
             assert_eq!(d.odd.is_some(), factor >> halfbands > 1);
+            if fs_in == 1.024e6 {
+                let lens: Vec<usize> = d.halfbands.iter().map(|h| h.taps().len()).collect();
+                assert_eq!(lens, [11, 19]);
+            }
             let fs_out = fs_in / factor as f64;
             let n = 400 * factor;
             let mut level = |f_hz: f64| {

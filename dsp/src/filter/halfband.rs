@@ -93,7 +93,7 @@ pub fn halfband_taps(passband_norm: f64, stopband_db: f64) -> Result<Vec<f32>, D
 
 /// Kaiser shapes tried: 0 (rectangular) to 12 (about 120 dB sidelobes).
 const MAX_BETA: f64 = 12.0;
-const BETA_STEPS: usize = 96;
+const BETA_STEPS: usize = 48;
 
 fn windowed_halfband(pairs: usize, beta: f64) -> Result<Vec<f32>, DesignError> {
     let len = 4 * pairs - 1;
@@ -383,7 +383,8 @@ mod tests {
                 for step in 0..=BETA_STEPS {
                     let beta = MAX_BETA * step as f64 / BETA_STEPS as f64;
                     let shorter = windowed_halfband(len.div_ceil(4) - 1, beta).unwrap();
-                    assert!(stopband_peak_db(&shorter, 0.5 - fp) > -db - 0.05, "fp {fp}");
+                    let peak = stopband_peak_db(&shorter, 0.5 - fp);
+                    assert!(peak > -db - 0.05, "fp {fp}");
                 }
             }
         }
