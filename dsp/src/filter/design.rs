@@ -237,6 +237,20 @@ fn windowed_sinc(len: usize, cutoff_norm: f64, beta: f64) -> Result<Vec<f32>, De
     Ok(taps.into_iter().map(|t| t as f32).collect())
 }
 
+/// Taps any filter can run: at most [`MAX_TAPS`] of them, all finite.
+pub(crate) fn check_taps(taps: &[f32]) -> Result<(), DesignError> {
+    if taps.len() > MAX_TAPS {
+        return Err(DesignError::TooManyTaps {
+            needed: taps.len() as f64,
+            max: MAX_TAPS,
+        });
+    }
+    if let Some(bad) = taps.iter().find(|t| !t.is_finite()) {
+        return Err(invalid("tap", *bad as f64, "finite tap values"));
+    }
+    Ok(())
+}
+
 /// Highest |H(f)| in dB for f in [stop_edge, 0.5], sampled 32 points per
 /// 1/len (the width of a sidelobe is about 1/len) by a zero-padded FFT.
 pub(crate) fn stopband_peak_db(taps: &[f32], stop_edge: f64) -> f64 {

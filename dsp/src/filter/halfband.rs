@@ -17,7 +17,7 @@
 use num_complex::Complex32;
 
 use super::design::{
-    invalid, kaiser_length, kaiser_window_f64, stopband_peak_db, DesignError, MAX_TAPS,
+    check_taps, invalid, kaiser_length, kaiser_window_f64, stopband_peak_db, DesignError, MAX_TAPS,
 };
 
 /// Outputs computed together: each sweep over the taps updates 16 complex
@@ -153,15 +153,7 @@ impl HalfbandDecimator {
                 "a half-band length 4K - 1 (3, 7, 11, ...)",
             ));
         }
-        if taps.len() > MAX_TAPS {
-            return Err(DesignError::TooManyTaps {
-                needed: taps.len() as f64,
-                max: MAX_TAPS,
-            });
-        }
-        if let Some(bad) = taps.iter().find(|t| !t.is_finite()) {
-            return Err(invalid("tap", *bad as f64, "finite tap values"));
-        }
+        check_taps(taps)?;
         let centre = taps.len() / 2;
         for d in 1..=centre {
             let (lo, hi) = (taps[centre - d], taps[centre + d]);

@@ -27,7 +27,7 @@
 
 use num_complex::Complex32;
 
-use super::design::{invalid, DesignError, MAX_TAPS};
+use super::design::{check_taps, invalid, DesignError};
 
 /// f32 lanes per accumulator set: 32 floats = 16 complex samples per step,
 /// enough independent add chains to hide FP add latency on SSE2/AVX.
@@ -68,15 +68,7 @@ impl FirKernel {
         if taps.is_empty() {
             return Err(invalid("taps", 0.0, "at least one tap"));
         }
-        if taps.len() > MAX_TAPS {
-            return Err(DesignError::TooManyTaps {
-                needed: taps.len() as f64,
-                max: MAX_TAPS,
-            });
-        }
-        if let Some(bad) = taps.iter().find(|t| !t.is_finite()) {
-            return Err(invalid("tap", *bad as f64, "finite tap values"));
-        }
+        check_taps(taps)?;
         if decimation == 0 {
             return Err(invalid("decimation", 0.0, "an integer >= 1"));
         }
