@@ -16,6 +16,8 @@
 
 use num_complex::Complex32;
 
+use super::{as_f32, as_f32_mut};
+
 use super::design::{
     check_taps, invalid, kaiser_length, kaiser_window_f64, stopband_peak_db, DesignError, MAX_TAPS,
 };
@@ -305,19 +307,6 @@ fn group<const W: usize>(
 #[inline(always)]
 fn lanes<const W: usize>(x: &[f32], at: usize) -> &[f32; W] {
     x[at..at + W].try_into().expect("W lanes")
-}
-
-/// View complex samples as interleaved `[re, im, re, im, …]`.
-fn as_f32(x: &[Complex32]) -> &[f32] {
-    // SAFETY: `num_complex::Complex<T>` is `#[repr(C)]` with fields `re`, `im`
-    // of type T, so it has the layout of `[T; 2]` (documented by num-complex);
-    // the slice covers exactly the same bytes with the same lifetime.
-    unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len() * 2) }
-}
-
-fn as_f32_mut(x: &mut [Complex32]) -> &mut [f32] {
-    // SAFETY: as in `as_f32`; the mutable borrow is moved into the result.
-    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len() * 2) }
 }
 
 #[cfg(test)]

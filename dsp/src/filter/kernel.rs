@@ -27,6 +27,8 @@
 
 use num_complex::Complex32;
 
+use super::{as_f32, as_f32_mut};
+
 use super::design::{check_taps, invalid, DesignError};
 
 /// f32 lanes per accumulator set: 32 floats = 16 complex samples per step,
@@ -195,20 +197,6 @@ impl FirKernel {
             self.hist.truncate(keep);
         }
     }
-}
-
-/// View complex samples as interleaved `[re, im, re, im, …]`.
-fn as_f32(x: &[Complex32]) -> &[f32] {
-    // SAFETY: `num_complex::Complex<T>` is `#[repr(C)]` with fields `re`, `im`
-    // of type T, so it has the layout of `[T; 2]` (documented by num-complex);
-    // the resulting slice covers exactly the same bytes with the same lifetime.
-    unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len() * 2) }
-}
-
-/// View complex samples as interleaved `[re, im, re, im, …]`, writable.
-fn as_f32_mut(x: &mut [Complex32]) -> &mut [f32] {
-    // SAFETY: as in `as_f32`; the exclusive borrow is handed on.
-    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<f32>(), x.len() * 2) }
 }
 
 /// Appends the outputs for window starts `j, j + m, …` below `end` (window for

@@ -3,6 +3,8 @@
 
 use num_complex::Complex32;
 
+use super::as_f32;
+
 use super::design::{invalid, lowpass_taps, DesignError};
 
 /// Phases of the prototype filter. Linear interpolation between neighbouring
@@ -245,14 +247,6 @@ impl Resampler {
             self.t_int += self.step_int + carry as i64;
         }
     }
-}
-
-/// View complex samples as interleaved `[re, im, re, im, …]`.
-fn as_f32(x: &[Complex32]) -> &[f32] {
-    // SAFETY: `num_complex::Complex<T>` is `#[repr(C)]` with fields `re`, `im`
-    // of type T, so it has the layout of `[T; 2]` (documented by num-complex);
-    // the resulting slice covers exactly the same bytes with the same lifetime.
-    unsafe { std::slice::from_raw_parts(x.as_ptr().cast::<f32>(), x.len() * 2) }
 }
 
 /// Interleaved dot product with 16 independent lanes (SIMD-friendly, and a
