@@ -14,9 +14,11 @@
 //! non-zero taps: `K` multiplies for the folded pairs and one for the centre
 //! per output, against `4K - 1` for a plain FIR decimator with these taps.
 
+use std::mem::MaybeUninit;
+
 use num_complex::Complex32;
 
-use super::{as_f32, as_f32_mut};
+use super::as_f32;
 
 use super::design::{
     check_taps, invalid, kaiser_length, kaiser_window_f64, stopband_peak_db, DesignError, MAX_TAPS,
@@ -204,50 +206,125 @@ impl HalfbandDecimator {
     }
 
     /// Consumes all of `input`, appending about `input.len() / 2` samples.
-    pub fn process(&mut self, input: &[Complex32], output: &mut Vec<Complex32>) {
+    pub fn process(&mut self, mut input: &[Complex32], output: &mut Vec<Complex32>) {
         let hist = 2 * self.outer.len() - 1;
         output.reserve(input.len().div_ceil(2));
+        if self.odd_next {
+            if let Some((&first, rest)) = input.split_first() {
+                self.odd.push(first);
+                self.odd_next = false;
+                input = rest;
+            }
+        }
+        // Chunks of even length: only the last can leave a loose even sample.
         for chunk in input.chunks(2 * BLOCK) {
-            self.split(chunk);
+            let (pairs, loose) = chunk.as_chunks::<2>();
+            split(pairs, &mut self.even, &mut self.odd);
+            if let [last] = loose {
+                self.even.push(*last);
+                self.odd_next = true;
+            }
             let n = self.even.len() - hist;
-            let start = output.len();
-            output.resize(start + n, Complex32::new(0.0, 0.0));
+            // Written straight into the spare capacity: no zero-fill first.
+            let dst = &mut output.spare_capacity_mut()[..n];
+            // SAFETY: `MaybeUninit<Complex32>` has the layout of `Complex32`,
+            // which has the layout of `[f32; 2]` (see `as_f32`).
+            let dst = unsafe {
+                std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<MaybeUninit<f32>>(), 2 * n)
+            };
             outputs(
                 &self.outer,
                 self.centre,
                 as_f32(&self.even),
                 as_f32(&self.odd),
-                as_f32_mut(&mut output[start..]),
+                dst,
             );
+            // SAFETY: `outputs` wrote all `n` samples (every float of `dst`).
+            unsafe { output.set_len(output.len() + n) };
+            // Only the history (2K - 1 and K samples) moves.
             self.even.drain(..n);
             self.odd.drain(..n);
         }
     }
+}
 
-    /// Appends `chunk`'s samples to the even and odd streams.
-    fn split(&mut self, mut chunk: &[Complex32]) {
-        if self.odd_next {
-            if let Some((&first, rest)) = chunk.split_first() {
-                self.odd.push(first);
-                self.odd_next = false;
-                chunk = rest;
-            }
-        }
-        let (pairs, loose) = chunk.as_chunks::<2>();
-        self.even.extend(pairs.iter().map(|p| p[0]));
-        self.odd.extend(pairs.iter().map(|p| p[1]));
-        if let [last] = loose {
-            self.even.push(*last);
-            self.odd_next = true;
-        }
+/// Appends `pairs[i][0]` to `even` and `pairs[i][1]` to `odd`, written
+/// straight into their spare capacity. A plain copy, so the AVX2 build (four
+/// pairs per step, two loads, four shuffles, two stores) cannot change a bit.
+fn split(pairs: &[[Complex32; 2]], even: &mut Vec<Complex32>, odd: &mut Vec<Complex32>) {
+    let n = pairs.len();
+    even.reserve(n);
+    odd.reserve(n);
+    let (e, o) = (
+        &mut even.spare_capacity_mut()[..n],
+        &mut odd.spare_capacity_mut()[..n],
+    );
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { split_avx2(pairs, e, o) };
+    } else {
+        split_portable(pairs, e, o);
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    split_portable(pairs, e, o);
+    // SAFETY: both wrote all `n` samples of `e` and `o`.
+    unsafe {
+        even.set_len(even.len() + n);
+        odd.set_len(odd.len() + n);
+    }
+}
+
+#[inline(always)]
+fn split_portable(
+    pairs: &[[Complex32; 2]],
+    even: &mut [MaybeUninit<Complex32>],
+    odd: &mut [MaybeUninit<Complex32>],
+) {
+    for ((p, e), o) in pairs.iter().zip(even.iter_mut()).zip(odd.iter_mut()) {
+        e.write(p[0]);
+        o.write(p[1]);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn split_avx2(
+    pairs: &[[Complex32; 2]],
+    even: &mut [MaybeUninit<Complex32>],
+    odd: &mut [MaybeUninit<Complex32>],
+) {
+    use std::arch::x86_64::*;
+    let n = pairs.len();
+    assert!(even.len() >= n && odd.len() >= n);
+    // One complex sample is 8 bytes: one f64 lane.
+    let src = pairs.as_ptr().cast::<f64>();
+    let (pe, po) = (
+        even.as_mut_ptr().cast::<f64>(),
+        odd.as_mut_ptr().cast::<f64>(),
+    );
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: pairs i..i+4 are 8 samples from `src + 2i`; samples i..i+4
+        // of `even` and `odd` are in bounds (asserted above).
+        unsafe {
+            let a = _mm256_loadu_pd(src.add(2 * i)); // e0 o0 e1 o1
+            let b = _mm256_loadu_pd(src.add(2 * i + 4)); // e2 o2 e3 o3
+            let lo = _mm256_unpacklo_pd(a, b); // e0 e2 e1 e3
+            let hi = _mm256_unpackhi_pd(a, b); // o0 o2 o1 o3
+            _mm256_storeu_pd(pe.add(i), _mm256_permute4x64_pd::<0b11_01_10_00>(lo));
+            _mm256_storeu_pd(po.add(i), _mm256_permute4x64_pd::<0b11_01_10_00>(hi));
+        }
+        i += 4;
+    }
+    split_portable(&pairs[i..], &mut even[i..], &mut odd[i..]);
 }
 
 /// Writes `dst.len() / 2` outputs; output `j` reads `even[j ..= j + 2K - 1]`
 /// and `odd[j]` (complex samples, viewed as interleaved `f32`). Runs the AVX2
 /// build of the same code where the CPU has it: it only widens the lanes (no
 /// fused multiply-add, same operations per output), so the bits do not change.
-fn outputs(outer: &[f32], centre: f32, even: &[f32], odd: &[f32], dst: &mut [f32]) {
+fn outputs(outer: &[f32], centre: f32, even: &[f32], odd: &[f32], dst: &mut [MaybeUninit<f32>]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
@@ -258,12 +335,24 @@ fn outputs(outer: &[f32], centre: f32, even: &[f32], odd: &[f32], dst: &mut [f32
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn outputs_avx2(outer: &[f32], centre: f32, even: &[f32], odd: &[f32], dst: &mut [f32]) {
+fn outputs_avx2(
+    outer: &[f32],
+    centre: f32,
+    even: &[f32],
+    odd: &[f32],
+    dst: &mut [MaybeUninit<f32>],
+) {
     outputs_with(outer, centre, even, odd, dst);
 }
 
 #[inline(always)]
-fn outputs_with(outer: &[f32], centre: f32, even: &[f32], odd: &[f32], dst: &mut [f32]) {
+fn outputs_with(
+    outer: &[f32],
+    centre: f32,
+    even: &[f32],
+    odd: &[f32],
+    dst: &mut [MaybeUninit<f32>],
+) {
     let n = dst.len() / 2;
     let mut j = 0;
     while j + GROUP <= n {
@@ -286,7 +375,7 @@ fn group<const W: usize>(
     even: &[f32],
     odd: &[f32],
     j: usize,
-    dst: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
 ) {
     let last = 2 * outer.len() - 1;
     let mut acc = [0.0f32; W];
@@ -300,7 +389,7 @@ fn group<const W: usize>(
     let o = lanes::<W>(odd, 2 * j);
     let out = &mut dst[2 * j..2 * j + W];
     for t in 0..W {
-        out[t] = acc[t] + centre * o[t];
+        out[t].write(acc[t] + centre * o[t]);
     }
 }
 
@@ -400,6 +489,52 @@ mod tests {
     }
 
     #[test]
+    fn process_is_bit_identical_to_the_written_out_polyphase_sum() {
+        // Per output, outermost pair first: sum += g · (even + even), then
+        // sum + ½ · odd, in f32, inputs before the first taken as zero.
+        let mut rng = TestRng::new(17);
+        let x = rng.complex_noise(2 * BLOCK + 333, 1.0);
+        for (fp, len) in [(0.066, 11), (0.132, 19), (0.2, 0)] {
+            let mut d = HalfbandDecimator::design(fp, 60.0).unwrap();
+            if len > 0 {
+                assert_eq!(d.taps().len(), len);
+            }
+            let (outer, centre) = (d.outer.clone(), d.centre);
+            let last = d.taps().len() - 1;
+            let at = |i: isize| {
+                if i < 0 {
+                    Complex32::new(0.0, 0.0)
+                } else {
+                    x[i as usize]
+                }
+            };
+            let want: Vec<(u32, u32)> = (0..x.len().div_ceil(2))
+                .map(|m| {
+                    let n = 2 * m as isize;
+                    let (mut re, mut im) = (0.0f32, 0.0f32);
+                    for (i, &g) in outer.iter().enumerate() {
+                        let (a, b) = (
+                            at(n - 2 * i as isize),
+                            at(n - last as isize + 2 * i as isize),
+                        );
+                        re += g * (a.re + b.re);
+                        im += g * (a.im + b.im);
+                    }
+                    let c = at(n - last as isize / 2);
+                    (
+                        (re + centre * c.re).to_bits(),
+                        (im + centre * c.im).to_bits(),
+                    )
+                })
+                .collect();
+            let mut y = Vec::new();
+            d.process(&x, &mut y);
+            let got: Vec<(u32, u32)> = y.iter().map(|c| (c.re.to_bits(), c.im.to_bits())).collect();
+            assert_eq!(got, want, "fp {fp}");
+        }
+    }
+
+    #[test]
     fn output_is_bit_identical_for_any_chunking() {
         let mut rng = TestRng::new(5);
         let x = rng.complex_noise(3 * 2 * BLOCK + 1001, 1.0);
@@ -447,15 +582,47 @@ mod tests {
                 for n in [0usize, 1, 15, 16, 17, 33, 200] {
                     let even = as_f32(&rng.complex_noise(n + 2 * pairs - 1, 1.0)).to_vec();
                     let odd = as_f32(&rng.complex_noise(n, 1.0)).to_vec();
-                    let mut a = vec![0.0f32; 2 * n];
-                    let mut b = vec![0.0f32; 2 * n];
+                    let mut a = vec![MaybeUninit::new(0.0f32); 2 * n];
+                    let mut b = vec![MaybeUninit::new(0.0f32); 2 * n];
                     outputs_with(&outer, 0.5, &even, &odd, &mut a);
                     // SAFETY: AVX2 checked above.
                     unsafe { outputs_avx2(&outer, 0.5, &even, &odd, &mut b) };
-                    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                    // SAFETY: initialised above (and overwritten).
+                    let bits = |v: &[MaybeUninit<f32>]| {
+                        v.iter()
+                            .map(|f| unsafe { f.assume_init() }.to_bits())
+                            .collect::<Vec<_>>()
+                    };
                     assert_eq!(bits(&a), bits(&b), "K {pairs}, n {n}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn split_appends_the_even_and_odd_samples_after_what_is_there() {
+        let mut rng = TestRng::new(21);
+        for n in [0usize, 1, 3, 4, 5, 8, 13, 4096] {
+            let x = rng.complex_noise(2 * n, 1.0);
+            let (pairs, _) = x.as_chunks::<2>();
+            let keep = [Complex32::new(7.0, -7.0); 3];
+            let (mut even, mut odd) = (keep.to_vec(), keep[..2].to_vec());
+            split(pairs, &mut even, &mut odd);
+            let want_even: Vec<Complex32> =
+                keep.iter().chain(x.iter().step_by(2)).copied().collect();
+            let want_odd: Vec<Complex32> = keep[..2]
+                .iter()
+                .chain(x.iter().skip(1).step_by(2))
+                .copied()
+                .collect();
+            assert_eq!(even, want_even, "n {n}");
+            assert_eq!(odd, want_odd, "n {n}");
+            let mut e = vec![MaybeUninit::new(Complex32::new(0.0, 0.0)); n];
+            let mut o = e.clone();
+            split_portable(pairs, &mut e, &mut o);
+            // SAFETY: all initialised.
+            let e: Vec<Complex32> = e.iter().map(|v| unsafe { v.assume_init() }).collect();
+            assert_eq!(e, want_even[3..], "portable, n {n}");
         }
     }
 
