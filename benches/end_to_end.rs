@@ -60,13 +60,14 @@ fn bench(c: &mut Criterion) {
             // allocator's page faults).
             let mut chunk = Chunk {
                 first_sample: 0,
-                samples: Vec::with_capacity(CHUNK),
+                samples: Vec::with_capacity(CHUNK).into(),
                 center_freq_hz: None,
             };
             for (i, block) in samples.chunks(CHUNK).enumerate() {
                 chunk.first_sample = (i * CHUNK) as u64;
-                chunk.samples.clear();
-                chunk.samples.extend_from_slice(block);
+                let buf = chunk.samples.to_mut();
+                buf.clear();
+                buf.extend_from_slice(block);
                 stage.process(black_box(&chunk)).expect("process");
             }
             stage.flush().expect("flush");
@@ -130,12 +131,12 @@ fn decode_cubesat(
         }
         let chunk = Chunk {
             first_sample: first,
-            samples: std::mem::take(&mut buf),
+            samples: std::mem::take(&mut buf).into(),
             center_freq_hz: meta.center_freq_hz,
         };
         first += n as u64;
         stage.process(black_box(&chunk)).expect("process");
-        buf = chunk.samples;
+        buf = chunk.samples.into_buffer().unwrap_or_default();
     }
     let frames = stage.status().values.get("frames").copied().unwrap_or(0.0) as u64;
     Box::new(stage).finish().expect("finish");

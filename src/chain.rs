@@ -10,6 +10,10 @@
 //! Files: a full channel blocks the reader (back-pressure), so decoding runs as fast as
 //! the CPU allows. Chunk buffers go back to the source through a second channel, so the
 //! steady state allocates nothing and memory does not grow with the recording's length.
+//! A memory-mapped cf32 file needs no buffers: its chunks borrow the map
+//! ([`Samples::Mapped`]).
+
+pub use crate::io::Samples;
 
 use crate::error::{Error, Result};
 use crate::io::{InputError, SampleSource};
@@ -28,7 +32,8 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Chunk {
     pub first_sample: u64,
-    pub samples: Vec<Complex32>,
+    /// Reads as `[Complex32]`; its own buffer, or a view of a mapped file.
+    pub samples: Samples,
     /// The centre frequency the samples were received at, when known (a live device
     /// may be retuned mid-run; a recording's is fixed).
     pub center_freq_hz: Option<f64>,
@@ -261,15 +266,15 @@ fn run_source(
             Some(max) => chunk.min((max - next_sample) as usize),
             None => chunk,
         };
-        let mut buf = recycle.try_recv().unwrap_or_default();
-        buf.clear();
-        match source.read(&mut buf, want) {
+        let buf = recycle.try_recv().unwrap_or_default();
+        match source.read_samples(buf, want) {
             // A live source ends its stream when the stop flag interrupts a wait.
-            Ok(0) => break Ok(opts.stop.load(Ordering::Relaxed)),
-            Ok(n) => {
+            Ok(samples) if samples.is_empty() => break Ok(opts.stop.load(Ordering::Relaxed)),
+            Ok(samples) => {
+                let n = samples.len();
                 let center_hz = source.center_freq_hz();
                 if let Some(f) = &mut feeder {
-                    f.feed(&buf, next_sample, center_hz);
+                    f.feed(&samples, next_sample, center_hz);
                 }
                 if opts.realtime {
                     let due = Duration::from_secs_f64((next_sample + n as u64) as f64 / rate_hz);
@@ -279,7 +284,7 @@ fn run_source(
                 }
                 let msg = Msg::Data(Chunk {
                     first_sample: next_sample,
-                    samples: buf,
+                    samples,
                     center_freq_hz: center_hz,
                 });
                 next_sample += n as u64;
@@ -336,7 +341,9 @@ fn run_stage(
                 if status.due() {
                     status.publish(stage.status());
                 }
-                let _ = recycle.try_send(chunk.samples);
+                if let Some(buf) = chunk.samples.into_buffer() {
+                    let _ = recycle.try_send(buf);
+                }
             }
             Ok(Msg::End(end)) => {
                 let (interrupted, input_error) = match end {

@@ -89,8 +89,9 @@ impl SampleStage for ShiftStage {
         }
         self.shifted.first_sample = chunk.first_sample;
         self.shifted.center_freq_hz = chunk.center_freq_hz.map(|c| c + self.offset_hz);
-        self.shifted.samples.clear();
-        self.nco.mix(&chunk.samples, &mut self.shifted.samples);
+        let shifted = self.shifted.samples.to_mut();
+        shifted.clear();
+        self.nco.mix(&chunk.samples, shifted);
         self.inner.process(&self.shifted)
     }
 
@@ -287,7 +288,7 @@ mod tests {
         let input = tone(6e3, rate, 0, 2000);
         let chunk = |from: usize, n: usize| Chunk {
             first_sample: from as u64,
-            samples: input[from..from + n].to_vec(),
+            samples: input[from..from + n].to_vec().into(),
             center_freq_hz: Some(100e6),
         };
         stage.process(&chunk(0, 1000)).unwrap();

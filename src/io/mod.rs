@@ -1,8 +1,11 @@
 //! Recordings in and out: raw I/Q (`cu8`, `cs8`, `cs16`, `cf32`, real `ru8`/`ri16`/`rf32`),
 //! the same gzip-compressed, WAV, SigMF, and stdin.
 //!
-//! Everything streams through one reused 256 KiB byte block, so memory does not
-//! grow with the recording (a 20 GB file is never read whole).
+//! Plain files, SigMF data and WAV data are memory-mapped in bounded windows
+//! ([`mapped`]: cf32 chunks borrow the map, other formats convert from it); gzip,
+//! stdin and anything that cannot be mapped stream through one reused 256 KiB byte
+//! block. Either way memory does not grow with the recording (a 20 GB file is never
+//! read whole).
 //!
 //! Facts about a recording are gathered from, in increasing priority: the file
 //! name ([`meta`] documents the recognised tools), a ground-station JSON beside
@@ -11,6 +14,7 @@
 
 pub mod device;
 mod format;
+mod mapped;
 pub mod meta;
 mod raw;
 mod sigmf;
@@ -26,6 +30,7 @@ use num_complex::Complex32;
 use serde::Serialize;
 
 pub use format::{decode_samples, encode_samples, SampleFormat};
+pub use mapped::{MappedSamples, Samples};
 pub use sink::{create_sink, create_sink_to_writer, SampleSink, SinkSpec};
 
 /// How the samples are packaged.
@@ -133,6 +138,14 @@ pub trait SampleSource: Send {
     /// return fewer than `max` samples before the end; at most one 256 KiB block
     /// is decoded per call. After an error every further call returns that error.
     fn read(&mut self, out: &mut Vec<Complex32>, max: usize) -> Result<usize, InputError>;
+    /// The next at most `max` samples as a chunk carries them (empty = end of stream):
+    /// read into `buf` (cleared first), or, for a memory-mapped cf32 file, a view of
+    /// the map that leaves `buf` unused. Same stream, limits and errors as `read`.
+    fn read_samples(&mut self, mut buf: Vec<Complex32>, max: usize) -> Result<Samples, InputError> {
+        buf.clear();
+        self.read(&mut buf, max)?;
+        Ok(Samples::Owned(buf))
+    }
     /// Samples lost before they reached `read` (a live device whose reader fell
     /// behind). Files never drop any.
     fn dropped_samples(&self) -> u64 {
@@ -225,10 +238,10 @@ pub fn open_source(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, 
         return open_device(path, args, ov);
     }
     Ok(match classify(path) {
-        Kind::SigMf => Box::new(sigmf::open(path, ov)?),
-        Kind::Wav => Box::new(wav::open(path, ov)?),
+        Kind::SigMf => sigmf::open(path, ov)?,
+        Kind::Wav => wav::open(path, ov)?,
         Kind::Gzip => Box::new(raw::open_gzip(path, ov)?),
-        Kind::Raw => Box::new(raw::open_plain(path, ov)?),
+        Kind::Raw => raw::open_plain(path, ov)?,
     })
 }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 use num_complex::Complex32;
 
+use super::mapped::MappedSource;
 use super::meta::{format_from_extension, is_formatless_raw_extension, Facts};
 use super::{
     decode_samples, Container, InputError, Overrides, RecordingInfo, SampleFormat, SampleSource,
@@ -182,8 +183,30 @@ fn headerless_facts(path: &str, ov: &Overrides) -> Result<Facts, InputError> {
     Ok(facts)
 }
 
+/// A file's samples at `data_off..data_off + data_len` (whole samples): memory-mapped
+/// when the file can be, else streamed from `reader` (positioned at the data).
+pub(crate) fn file_source(
+    info: RecordingInfo,
+    err_path: String,
+    file: &File,
+    data_off: u64,
+    data_len: u64,
+    reader: impl FnOnce() -> Box<dyn Read + Send>,
+) -> Box<dyn SampleSource> {
+    match MappedSource::try_new(&info, &err_path, file, data_off, data_len) {
+        Some(m) => Box::new(m),
+        None => Box::new(StreamSource::new(
+            info,
+            err_path,
+            StreamKind::Plain,
+            reader(),
+            false,
+        )),
+    }
+}
+
 /// A headerless file of samples (`.cu8`, `.cs16`, `.raw` …).
-pub(crate) fn open_plain(path: &str, ov: &Overrides) -> Result<StreamSource, InputError> {
+pub(crate) fn open_plain(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, InputError> {
     let (file, len) = open_file(path)?;
     let facts = headerless_facts(path, ov)?;
     let info = facts.into_info(path, path, Container::Raw, |fmt| {
@@ -198,13 +221,12 @@ pub(crate) fn open_plain(path: &str, ov: &Overrides) -> Result<StreamSource, Inp
         }
         Ok(Some(len / bps))
     })?;
-    Ok(StreamSource::new(
-        info,
-        path.to_string(),
-        StreamKind::Plain,
-        Box::new(file),
-        false,
-    ))
+    let reader = file
+        .try_clone()
+        .map_err(|e| InputError::new(path, format!("cannot open: {e}")))?;
+    Ok(file_source(info, path.to_string(), &file, 0, len, || {
+        Box::new(reader)
+    }))
 }
 
 /// The largest compressed size whose uncompressed size must be below 4 GiB,

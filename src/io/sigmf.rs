@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::meta::Facts;
-use super::raw::{open_file, StreamKind, StreamSource};
+use super::raw::{file_source, open_file};
 use super::sink::SinkSpec;
-use super::{Annotation, Container, InputError, Overrides, SampleFormat};
+use super::{Annotation, Container, InputError, Overrides, SampleFormat, SampleSource};
 
 /// The SigMF version we write.
 const SIGMF_VERSION: &str = "1.0.0";
@@ -179,7 +179,7 @@ fn parse_meta(text: &[u8], facts: &mut Facts) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn open(path: &str, ov: &Overrides) -> Result<StreamSource, InputError> {
+pub(crate) fn open(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, InputError> {
     let (meta_path, data_path) = pair_paths(path);
     let meta_len = match std::fs::metadata(&meta_path) {
         Ok(m) => m.len(),
@@ -219,13 +219,12 @@ pub(crate) fn open(path: &str, ov: &Overrides) -> Result<StreamSource, InputErro
         }
         Ok(Some(len / bps))
     })?;
-    Ok(StreamSource::new(
-        info,
-        data_path,
-        StreamKind::Plain,
-        Box::new(file),
-        false,
-    ))
+    let reader = file
+        .try_clone()
+        .map_err(|e| InputError::new(&data_path, format!("cannot open: {e}")))?;
+    Ok(file_source(info, data_path, &file, 0, len, || {
+        Box::new(reader)
+    }))
 }
 
 /// The `.sigmf-meta` document for a sink, pretty-printed.

@@ -8,9 +8,11 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom};
 
 use super::meta::Facts;
-use super::raw::{open_file, StreamKind, StreamSource};
+use super::raw::{file_source, open_file};
 use super::sink::PartFile;
-use super::{encode_samples, Container, InputError, OutputError, Overrides, SampleFormat};
+use super::{
+    encode_samples, Container, InputError, OutputError, Overrides, SampleFormat, SampleSource,
+};
 use num_complex::Complex32;
 
 /// The largest file a 32-bit RIFF size field can describe.
@@ -87,7 +89,7 @@ fn format_of(spec: &hound::WavSpec) -> Option<SampleFormat> {
     )
 }
 
-pub(crate) fn open(path: &str, ov: &Overrides) -> Result<StreamSource, InputError> {
+pub(crate) fn open(path: &str, ov: &Overrides) -> Result<Box<dyn SampleSource>, InputError> {
     let (mut file, len) = open_file(path)?;
     let (data_off, data_len) = find_data_chunk(&mut file, len, path)?;
     file.seek(SeekFrom::Start(0))
@@ -135,12 +137,17 @@ pub(crate) fn open(path: &str, ov: &Overrides) -> Result<StreamSource, InputErro
         }
         Ok(Some(data_len / bps))
     })?;
-    Ok(StreamSource::new(
+    let file = inner.get_ref();
+    let file = file
+        .try_clone()
+        .map_err(|e| InputError::new(path, format!("cannot open: {e}")))?;
+    Ok(file_source(
         info,
         path.to_string(),
-        StreamKind::Plain,
-        Box::new(inner.take(data_len)),
-        false,
+        &file,
+        data_off,
+        data_len,
+        || Box::new(inner.take(data_len)),
     ))
 }
 

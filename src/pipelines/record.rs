@@ -252,9 +252,12 @@ mod tests {
         assert_eq!(products.len(), 2);
         assert_eq!(
             read(&products[0].path),
-            (Some(137.9e6), chunk(0, 300).samples)
+            (Some(137.9e6), chunk(0, 300).samples.to_vec())
         );
-        assert_eq!(read(&products[1].path), (Some(137.1e6), retuned.samples));
+        assert_eq!(
+            read(&products[1].path),
+            (Some(137.1e6), retuned.samples.to_vec())
+        );
         assert_eq!(products[1].path, dir.path().join("rec-2.sigmf-meta"));
     }
 
@@ -316,9 +319,9 @@ mod tests {
         };
         let (t1, s1) = read(&paths[0]);
         assert_eq!(t1, start + chrono::Duration::milliseconds(500));
-        assert_eq!(s1, chunk(500, 750).samples);
+        assert_eq!(s1, chunk(500, 750).samples.to_vec());
         let (t2, s2) = read(&paths[1]);
         assert_eq!(t2, start + chrono::Duration::milliseconds(2250));
-        assert_eq!(s2, chunk(2250, 100).samples);
+        assert_eq!(s2, chunk(2250, 100).samples.to_vec());
     }
 }
