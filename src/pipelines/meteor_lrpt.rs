@@ -15,6 +15,7 @@ use crate::ccsds::{PacketReassembler, ReassemblyConfig, ReassemblyStats, SpacePa
 use crate::chain::{Chunk, Product, SampleStage};
 use crate::error::{Error, Result};
 use crate::meteor::deinterleave::Deinterleaver;
+use crate::meteor::image::RgbImage;
 use crate::meteor::{MeteorImage, MeteorImageConfig};
 use crate::products::atomic::AtomicFile;
 use crate::status::{Preview, StageStatus};
@@ -418,25 +419,28 @@ impl MeteorBackend {
             }
         }
         std::fs::create_dir_all(out_dir).map_err(|e| Error::output(out_dir, e))?;
-        let apids = self.image.channels();
-        for &apid in &apids {
-            let lines = self.image.height(&[apid]);
+        // Each channel is painted once, for its own PNG and for the composites.
+        let mut channels = Vec::new();
+        for apid in self.image.channels() {
+            let Some(img) = self.image.channel_image(apid) else {
+                continue;
+            };
             let path = out_dir.join(format!("{stem}.msumr-{apid}.png"));
-            self.image
-                .to_png(apid, &path)
-                .map_err(|e| Error::output(&path, e))?;
+            img.write_png(&path).map_err(|e| Error::output(&path, e))?;
             products.push(product(
                 "image",
                 path,
-                &format!("MSU-MR APID {apid}, {lines} lines"),
+                &format!("MSU-MR APID {apid}, {} lines", img.height),
             ));
+            channels.push((apid, img));
         }
+        let channel = |apid: u16| channels.iter().find(|(a, _)| *a == apid).map(|(_, i)| i);
+        let mut rgb = RgbImage::default();
         for (name, [r, g, b]) in [("221", [65, 65, 64]), ("123", [64, 65, 66])] {
-            if [r, g, b].iter().all(|a| apids.contains(a)) {
+            let planes = [channel(r), channel(g), channel(b)];
+            if planes.iter().all(Option::is_some) && rgb.set_channels(planes) {
                 let path = out_dir.join(format!("{stem}.rgb{name}.png"));
-                self.image
-                    .composite_png(r, g, b, &path)
-                    .map_err(|e| Error::output(&path, e))?;
+                rgb.write_png(&path).map_err(|e| Error::output(&path, e))?;
                 products.push(product(
                     "composite",
                     path,
