@@ -8,6 +8,9 @@ use crate::filter::design::{invalid, DesignError};
 /// stays zero instead of blowing up.
 const MIN_POWER: f64 = 1e-30;
 
+/// Samples per update of the estimate once warmed up (see `process_in_place`).
+const GROUP: usize = 4;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AgcConfig {
     /// Samples per symbol of the input (sets the time scale below).
@@ -50,6 +53,14 @@ pub struct Agc {
     count: f64,
     /// The slower time constant, in samples.
     warmup: f64,
+    /// Per-group coefficients (see `group_update`).
+    group_attack: f64,
+    group_decay: f64,
+    /// Gain applied to the current group's samples.
+    gain: f32,
+    /// Samples of the current group seen so far, and their summed power.
+    group_fill: usize,
+    group_sum: f64,
 }
 
 impl Agc {
@@ -80,14 +91,22 @@ impl Agc {
         // sample, so the coefficient never exceeds 1.
         let coeff = |symbols: f64| 1.0 / (symbols * config.sps).max(1.0);
         let (attack, decay) = (coeff(config.attack_symbols), coeff(config.decay_symbols));
-        Ok(Agc {
+        let per_group = |a: f64| 1.0 - (1.0 - a).powi(GROUP as i32);
+        let mut agc = Agc {
             attack,
             decay,
             warmup: 1.0 / attack.min(decay),
+            group_attack: per_group(attack),
+            group_decay: per_group(decay),
             config,
             power: MIN_POWER,
             count: 0.0,
-        })
+            gain: 0.0,
+            group_fill: 0,
+            group_sum: 0.0,
+        };
+        agc.reset();
+        Ok(agc)
     }
 
     pub fn config(&self) -> &AgcConfig {
@@ -107,6 +126,9 @@ impl Agc {
     pub fn reset(&mut self) {
         self.power = MIN_POWER;
         self.count = 0.0;
+        self.gain = 0.0;
+        self.group_fill = 0;
+        self.group_sum = 0.0;
     }
 
     /// Appends one output per input.
@@ -136,31 +158,79 @@ impl Agc {
             self.count += 1.0;
             let a = a.max(1.0 / self.count);
             self.power = (self.power + a * (p - self.power)).max(MIN_POWER);
-            *x *= ((self.config.target_power / self.power) as f32).sqrt();
+            self.gain = gain(self.config.target_power, self.power);
+            *x *= self.gain;
             rest = tail;
         }
-        // After the warm-up the estimate is a serial chain through every
-        // sample, so it is written for a short one: both candidate updates
-        // `(1 − a)·P + a·(p + floor)` are formed from products that do not wait
-        // for P's previous value to be compared, and one is selected. The
-        // floor (MIN_POWER added to every sample's power) keeps P from falling
-        // below MIN_POWER (to within rounding) without a clamp in the chain, and
-        // is 10⁻³⁰ of any signal.
-        let (attack, decay, target) = (self.attack, self.decay, self.config.target_power);
-        let (keep_attack, keep_decay) = (1.0 - attack, 1.0 - decay);
-        let mut power = self.power;
-        for x in rest {
-            let p = x.norm_sqr() as f64;
-            let floored = p + MIN_POWER;
-            let up = keep_attack * power + attack * floored;
-            let down = keep_decay * power + decay * floored;
-            power = if p > power { up } else { down };
-            // Square root in f32 (the gain needs no more precision): the f64 one
-            // per sample was most of the AGC's cost.
-            *x *= ((target / power) as f32).sqrt();
+        // After the warm-up the estimate moves once per group of GROUP
+        // samples, by their mean power, and every sample of a group gets the
+        // gain the groups before it left. A per-sample update is a serial chain
+        // (multiply, add, compare, select: ~10 cycles a sample) plus a division
+        // and a square root per sample, most of the AGC's cost; with time
+        // constants of 50 and 200 symbols (hundreds of samples) a gain up to
+        // GROUP samples old changes nothing measurable. Groups are counted from
+        // the end of the warm-up, which falls on a fixed sample, and a group cut
+        // by the end of a call is finished by the next: any chunking gives the
+        // same output.
+        let target = self.config.target_power;
+        if self.group_fill > 0 {
+            let take = (GROUP - self.group_fill).min(rest.len());
+            let (head, tail) = rest.split_at_mut(take);
+            for x in head {
+                self.group_sum += x.norm_sqr() as f64;
+                *x *= self.gain;
+            }
+            self.group_fill += take;
+            rest = tail;
+            if self.group_fill < GROUP {
+                return;
+            }
+            self.power = self.group_update(self.power, self.group_sum);
+            self.gain = gain(target, self.power);
+            self.group_fill = 0;
+            self.group_sum = 0.0;
         }
-        self.power = power;
+        let mut groups = rest.chunks_exact_mut(GROUP);
+        let (mut power, mut g) = (self.power, self.gain);
+        for group in &mut groups {
+            let mut sum = 0.0;
+            for x in group.iter_mut() {
+                sum += x.norm_sqr() as f64;
+                *x *= g;
+            }
+            power = self.group_update(power, sum);
+            g = gain(target, power);
+        }
+        (self.power, self.gain) = (power, g);
+        for x in groups.into_remainder() {
+            self.group_sum += x.norm_sqr() as f64;
+            *x *= self.gain;
+            self.group_fill += 1;
+        }
     }
+
+    /// The estimate after a group whose powers sum to `sum`: the one-pole
+    /// average run over GROUP samples of that mean (coefficient
+    /// `1 − (1 − a)^GROUP`), attack or decay by the group's mean. The floor
+    /// (MIN_POWER added to every sample's power) keeps the estimate from
+    /// falling below MIN_POWER without a clamp, and is 10⁻³⁰ of any signal.
+    #[inline(always)]
+    fn group_update(&self, power: f64, sum: f64) -> f64 {
+        let mean = sum * (1.0 / GROUP as f64);
+        let a = if mean > power {
+            self.group_attack
+        } else {
+            self.group_decay
+        };
+        power + a * (mean + MIN_POWER - power)
+    }
+}
+
+/// `sqrt(target / power)`; the square root in f32 (the gain needs no more
+/// precision, and the f64 one costs twice as much).
+#[inline(always)]
+fn gain(target: f64, power: f64) -> f32 {
+    ((target / power) as f32).sqrt()
 }
 
 #[cfg(test)]
