@@ -56,7 +56,9 @@ pub struct Agc {
     /// Per-group coefficients (see `group_update`).
     group_attack: f64,
     group_decay: f64,
-    /// Gain applied to the current group's samples.
+    /// The current group's level (the estimate, or raised by a jump, see
+    /// `process_in_place`) and its gain.
+    level: f64,
     gain: f32,
     /// Samples of the current group seen so far, and their summed power.
     group_fill: usize,
@@ -101,6 +103,7 @@ impl Agc {
             config,
             power: MIN_POWER,
             count: 0.0,
+            level: MIN_POWER,
             gain: 0.0,
             group_fill: 0,
             group_sum: 0.0,
@@ -126,6 +129,7 @@ impl Agc {
     pub fn reset(&mut self) {
         self.power = MIN_POWER;
         self.count = 0.0;
+        self.level = MIN_POWER;
         self.gain = 0.0;
         self.group_fill = 0;
         self.group_sum = 0.0;
@@ -158,26 +162,60 @@ impl Agc {
             self.count += 1.0;
             let a = a.max(1.0 / self.count);
             self.power = (self.power + a * (p - self.power)).max(MIN_POWER);
-            self.gain = gain(self.config.target_power, self.power);
-            *x *= self.gain;
+            *x *= gain(self.config.target_power, self.power);
             rest = tail;
         }
         // After the warm-up the estimate moves once per group of GROUP
-        // samples, by their mean power, and every sample of a group gets the
-        // gain the groups before it left. A per-sample update is a serial chain
+        // samples, by their mean power, and a group's samples share the gain
+        // the groups before it left. A per-sample update is a serial chain
         // (multiply, add, compare, select: ~10 cycles a sample) plus a division
         // and a square root per sample, most of the AGC's cost; with time
-        // constants of 50 and 200 symbols (hundreds of samples) a gain up to
-        // GROUP samples old changes nothing measurable. Groups are counted from
-        // the end of the warm-up, which falls on a fixed sample, and a group cut
-        // by the end of a call is finished by the next: any chunking gives the
-        // same output.
-        let target = self.config.target_power;
-        if self.group_fill > 0 {
+        // constants of 50 and 200 symbols (hundreds of samples) a gain a few
+        // samples old changes nothing measurable. Except where the input jumps
+        // up (a signal returning after a dropout, the estimate near MIN_POWER):
+        // there a sample whose power, weighted by one sample of attack, is
+        // above the group's level lowers the gain from that sample on, as the
+        // per-sample update would have (rarely taken, so nearly free). Groups
+        // are counted from the end of the warm-up, which falls on a fixed
+        // sample, and a group cut by the end of a call is finished by the next:
+        // any chunking gives the same output.
+        loop {
+            if self.group_fill == 0 {
+                // Whole groups, the state in locals.
+                let mut groups = rest.chunks_exact_mut(GROUP);
+                let mut power = self.power;
+                for group in &mut groups {
+                    let (mut level, mut g) = (power, gain(self.config.target_power, power));
+                    let mut sum = 0.0;
+                    for x in group.iter_mut() {
+                        let p = x.norm_sqr() as f64;
+                        sum += p;
+                        if self.attack * p > level {
+                            level = self.attack * p;
+                            g = gain(self.config.target_power, level);
+                        }
+                        *x *= g;
+                    }
+                    power = self.group_update(power, sum);
+                }
+                self.power = power;
+                rest = groups.into_remainder();
+                if rest.is_empty() {
+                    return;
+                }
+                self.level = power;
+                self.gain = gain(self.config.target_power, power);
+            }
+            // A group cut by a call boundary, sample by sample.
             let take = (GROUP - self.group_fill).min(rest.len());
             let (head, tail) = rest.split_at_mut(take);
             for x in head {
-                self.group_sum += x.norm_sqr() as f64;
+                let p = x.norm_sqr() as f64;
+                self.group_sum += p;
+                if self.attack * p > self.level {
+                    self.level = self.attack * p;
+                    self.gain = gain(self.config.target_power, self.level);
+                }
                 *x *= self.gain;
             }
             self.group_fill += take;
@@ -186,26 +224,8 @@ impl Agc {
                 return;
             }
             self.power = self.group_update(self.power, self.group_sum);
-            self.gain = gain(target, self.power);
             self.group_fill = 0;
             self.group_sum = 0.0;
-        }
-        let mut groups = rest.chunks_exact_mut(GROUP);
-        let (mut power, mut g) = (self.power, self.gain);
-        for group in &mut groups {
-            let mut sum = 0.0;
-            for x in group.iter_mut() {
-                sum += x.norm_sqr() as f64;
-                *x *= g;
-            }
-            power = self.group_update(power, sum);
-            g = gain(target, power);
-        }
-        (self.power, self.gain) = (power, g);
-        for x in groups.into_remainder() {
-            self.group_sum += x.norm_sqr() as f64;
-            *x *= self.gain;
-            self.group_fill += 1;
         }
     }
 
@@ -279,6 +299,29 @@ mod tests {
         let peak = y.iter().map(|v| v.norm()).fold(0.0f32, f32::max);
         assert!(peak < 5.0, "peak {peak}");
         assert!((y[3999].norm() - 1.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_signal_returning_after_silence_is_not_blown_up() {
+        // Warmed up, then 100 000 exact zeros (the estimate decays to the
+        // floor), then the signal again: the first samples get at most the
+        // gain one sample of attack allows (amplitude sqrt(1/a) ≈ 13 at
+        // sps 4: 50 symbols = 200 samples), not the floor's 10¹⁵, whatever
+        // sample of a group the return falls on.
+        for offset in 0..4 {
+            let mut rng = TestRng::new(11);
+            let mut x = rng.complex_noise(10_000 + offset, 1.0);
+            x.extend(std::iter::repeat_n(Complex32::new(0.0, 0.0), 100_000));
+            let back = x.len();
+            x.extend_from_slice(&rng.complex_noise(20_000, 1.0));
+            let mut agc = Agc::new(AgcConfig::for_sps(4.0)).unwrap();
+            let mut y = Vec::new();
+            agc.process(&x, &mut y);
+            let peak = y[back..].iter().map(|v| v.norm()).fold(0.0f32, f32::max);
+            assert!(peak < 14.5, "offset {offset}: peak {peak}");
+            let p = mean_power(&y[back + 2000..]);
+            assert!((10.0 * p.log10()).abs() < 3.0, "offset {offset}: {p}");
+        }
     }
 
     #[test]
