@@ -215,12 +215,23 @@ impl CaduDeframer {
                 Phase::Frame => {
                     let invert = self.inverted as u8;
                     let take = (frame_bits - self.bits_in_frame).min(bits.len() - i);
-                    for &b in &bits[i..i + take] {
-                        self.current_byte = (self.current_byte << 1) | ((b ^ invert) & 1);
-                        self.bits_in_frame += 1;
-                        if self.bits_in_frame.is_multiple_of(8) {
-                            self.frame.push(self.current_byte);
-                        }
+                    let mut run = &bits[i..i + take];
+                    // Bit by bit up to a byte boundary, then whole bytes at once (nearly
+                    // all of a locked stream), then the bits of a byte the chunk ends in.
+                    while !run.is_empty() && !self.bits_in_frame.is_multiple_of(8) {
+                        self.push_frame_bit(run[0] ^ invert);
+                        run = &run[1..];
+                    }
+                    let whole = run.len() / 8 * 8;
+                    let mask = 0u8.wrapping_sub(invert);
+                    self.frame.extend(
+                        run[..whole].chunks_exact(8).map(|byte| {
+                            byte.iter().fold(0u8, |acc, &b| (acc << 1) | (b & 1)) ^ mask
+                        }),
+                    );
+                    self.bits_in_frame += whole;
+                    for &b in &run[whole..] {
+                        self.push_frame_bit(b ^ invert);
                     }
                     i += take;
                     self.position += take as u64;
@@ -259,6 +270,16 @@ impl CaduDeframer {
                     }
                 }
             }
+        }
+    }
+
+    /// One frame bit (already polarity corrected); every eighth completes a byte.
+    #[inline]
+    fn push_frame_bit(&mut self, bit: u8) {
+        self.current_byte = (self.current_byte << 1) | (bit & 1);
+        self.bits_in_frame += 1;
+        if self.bits_in_frame.is_multiple_of(8) {
+            self.frame.push(self.current_byte);
         }
     }
 
@@ -440,6 +461,37 @@ mod tests {
                 d.process(c, &mut out);
             }
             assert_eq!(out, reference, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn frames_are_the_same_under_any_chunking_and_bit_alignment() {
+        // Chunks that split bytes at every offset, and markers at every bit offset
+        // from the start, in both polarities: the byte-wise path and the bit-wise one
+        // must cut the same frames.
+        let n = 33;
+        for lead in 0..8usize {
+            let mut bits = vec![1u8; lead];
+            for k in 0..6u8 {
+                push_word(&mut bits, CCSDS_ASM);
+                push_bytes(&mut bits, &frame_payload(k, n));
+            }
+            for invert in [0u8, 1] {
+                let input: Vec<u8> = bits.iter().map(|b| b ^ invert).collect();
+                for chunk in [1usize, 3, 8, 9, 13, 64, 1000] {
+                    let mut d = CaduDeframer::new(config(n)).unwrap();
+                    let mut out = Vec::new();
+                    for c in input.chunks(chunk) {
+                        d.process(c, &mut out);
+                    }
+                    assert_eq!(out.len(), 6, "lead {lead} chunk {chunk}");
+                    for (k, f) in out.iter().enumerate() {
+                        assert_eq!(f.data, frame_payload(k as u8, n), "frame {k}");
+                        assert_eq!(f.inverted, invert == 1);
+                        assert_eq!(f.asm_bit_index, (lead + k * (32 + 8 * n)) as u64);
+                    }
+                }
+            }
         }
     }
 
