@@ -393,14 +393,31 @@ impl ReedSolomon {
         }
     }
 
-    /// Decodes one conventional-basis codeword of n = 255 − q symbols in place. `None`
-    /// when uncorrectable (the codeword is then left untouched).
-    fn decode_codeword(&self, r: &mut [u8]) -> Option<usize> {
-        let two_e = self.parity;
+    /// Whether g(x) divides r(x), for 2E = 32: the encoder's shift register run over the
+    /// whole received word leaves r(x)·x^32 mod g(x), zero exactly when every syndrome
+    /// is (g's roots are the syndromes' roots and x^32 shares none). An error-free
+    /// codeword, nearly every one of a good pass, is recognised with one 32-byte row XOR
+    /// per symbol instead of 32 table look-ups.
+    fn divisible_by_generator(&self, r: &[u8]) -> bool {
+        let rows: &[[u8; 32]] = &self.encode_table;
+        let mut p = [0u8; 32];
+        for &byte in r {
+            let row = &rows[(byte ^ p[0]) as usize];
+            let mut next = [0u8; 32];
+            next[..31].copy_from_slice(&p[1..]);
+            for (n, &g) in next.iter_mut().zip(row) {
+                *n ^= g;
+            }
+            p = next;
+        }
+        p == [0u8; 32]
+    }
+
+    /// The 2E syndromes of a conventional-basis word (the rest of the array zero).
+    fn syndromes(&self, r: &[u8]) -> [u8; 32] {
         let mut s = [0u8; 32];
         // Horner's rule, all roots at once; the leading virtual-fill zeros add nothing.
-        if two_e == 32 {
-            let tables: &[[u8; 256]; 32] = self.syndrome_tables[..32].try_into().ok()?;
+        if let Ok(tables) = <&[[u8; 256]; 32]>::try_from(&self.syndrome_tables[..]) {
             for &byte in r.iter() {
                 for (sk, table) in s.iter_mut().zip(tables.iter()) {
                     *sk = table[*sk as usize] ^ byte;
@@ -413,6 +430,17 @@ impl ReedSolomon {
                 }
             }
         }
+        s
+    }
+
+    /// Decodes one conventional-basis codeword of n = 255 − q symbols in place. `None`
+    /// when uncorrectable (the codeword is then left untouched).
+    fn decode_codeword(&self, r: &mut [u8]) -> Option<usize> {
+        let two_e = self.parity;
+        if two_e == 32 && self.divisible_by_generator(r) {
+            return Some(0);
+        }
+        let s = self.syndromes(r);
         if s[..two_e].iter().all(|&x| x == 0) {
             return Some(0);
         }
@@ -582,6 +610,50 @@ mod tests {
                 b[pos] ^= 0x5A;
                 assert_eq!(rs.decode(&mut b), Ok(1), "{basis:?} pos {pos}");
                 assert_eq!(b, clean);
+            }
+        }
+    }
+
+    #[test]
+    fn generator_division_agrees_with_the_syndromes() {
+        // The clean-codeword shortcut must say "divisible" exactly when all 32 syndromes
+        // are zero: on codewords, and on every single-symbol error (each position, several
+        // values) and many random multi-symbol ones, shortened code included.
+        for fill in [0usize, 32] {
+            let cfg = ReedSolomonConfig {
+                interleave_depth: 1,
+                basis: RsBasis::Conventional,
+                correctable_symbols: 16,
+                virtual_fill_symbols: fill,
+            };
+            let rs = ReedSolomon::new(cfg).unwrap();
+            let n = 255 - fill;
+            let mut seed = 99 + fill as u64;
+            for _ in 0..4 {
+                let mut cw: Vec<u8> = (0..n).map(|_| lcg(&mut seed)).collect();
+                rs.encode(&mut cw).unwrap();
+                assert!(rs.divisible_by_generator(&cw));
+                assert_eq!(rs.syndromes(&cw), [0u8; 32]);
+                let agree = |w: &[u8]| {
+                    let zero = rs.syndromes(w) == [0u8; 32];
+                    assert_eq!(rs.divisible_by_generator(w), zero);
+                    zero
+                };
+                for pos in 0..n {
+                    for v in [1u8, 0x80, 0x5A, 0xFF] {
+                        let mut w = cw.clone();
+                        w[pos] ^= v;
+                        assert!(!agree(&w), "pos {pos} value {v}");
+                    }
+                }
+                for k in 0..2000 {
+                    let mut w = cw.clone();
+                    for _ in 0..(2 + k % 40) {
+                        let pos = lcg(&mut seed) as usize % n;
+                        w[pos] ^= lcg(&mut seed);
+                    }
+                    agree(&w);
+                }
             }
         }
     }
