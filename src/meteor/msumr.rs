@@ -142,8 +142,9 @@ impl<'a> MsuMrPacket<'a> {
                 stop = Some(DecodeStop::LineOverflow);
                 break;
             }
-            match decode_block(&mut reader, dc_table, ac_table, &mut pred) {
-                Ok(zz) => blocks.push(reconstruct(&zz, &qt)),
+            let mut zz = [0i32; 64];
+            match decode_coefficients(&mut reader, dc_table, ac_table, &mut pred, &mut zz) {
+                Ok(end) => blocks.push(reconstruct_first(&zz, end, &qt)),
                 Err(e) => {
                     stop = Some(e);
                     break;
@@ -173,6 +174,19 @@ pub fn decode_block(
     pred: &mut i32,
 ) -> Result<[i32; 64], DecodeStop> {
     let mut zz = [0i32; 64];
+    decode_coefficients(reader, dc_table, ac_table, pred, &mut zz)?;
+    Ok(zz)
+}
+
+/// [`decode_block`] into a zeroed `zz`, returning how many leading zig-zag coefficients
+/// may be non-zero (the rest are zero).
+fn decode_coefficients(
+    reader: &mut BitReader,
+    dc_table: &HuffmanTable,
+    ac_table: &HuffmanTable,
+    pred: &mut i32,
+    zz: &mut [i32; 64],
+) -> Result<usize, DecodeStop> {
     let size = u32::from(dc_table.decode(reader).map_err(huffman_stop)?);
     if size > 11 {
         return Err(DecodeStop::BadCoefficient);
@@ -202,7 +216,7 @@ pub fn decode_block(
         k += 1;
     }
     *pred = dc;
-    Ok(zz)
+    Ok(k.min(64))
 }
 
 /// Many blocks land exactly on a half grey level: a DC-only block is flat at
@@ -216,8 +230,14 @@ const TIE_NUDGE: f64 = 1e-9;
 
 /// Dequantises zig-zag coefficients, inverse-transforms and level-shifts to pixels.
 pub fn reconstruct(zz: &[i32; 64], qt: &[u16; 64]) -> [u8; 64] {
+    reconstruct_first(zz, 64, qt)
+}
+
+/// [`reconstruct`] of a block whose zig-zag coefficients from `end` on are zero: those
+/// dequantise to +0, what the coefficient array starts as.
+fn reconstruct_first(zz: &[i32; 64], end: usize, qt: &[u16; 64]) -> [u8; 64] {
     let mut coeffs = [0f64; 64];
-    for (k, &c) in zz.iter().enumerate() {
+    for (k, &c) in zz[..end].iter().enumerate() {
         let n = ZIGZAG[k];
         coeffs[n] = f64::from(c) * f64::from(qt[n]);
     }
@@ -225,8 +245,9 @@ pub fn reconstruct(zz: &[i32; 64], qt: &[u16; 64]) -> [u8; 64] {
     let mut px = [0u8; 64];
     for (p, s) in px.iter_mut().zip(samples.iter()) {
         // Truncation after the clamp is the floor (the value is ≥ 0 by then),
-        // without a libm call per pixel on baseline x86-64.
-        *p = (s + 128.0 + 0.5 + TIE_NUDGE).clamp(0.0, 255.0) as u8;
+        // without a libm call per pixel on baseline x86-64; through i32, which
+        // the clamped value fits, so that the conversions vectorise.
+        *p = (s + 128.0 + 0.5 + TIE_NUDGE).clamp(0.0, 255.0) as i32 as u8;
     }
     px
 }
