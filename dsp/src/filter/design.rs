@@ -4,6 +4,7 @@
 //! Frequencies ending in `_norm` are in cycles/sample (0 … 0.5 is DC … Nyquist).
 //! Taps are computed in `f64` and rounded to `f32` once at the end.
 
+use std::collections::HashMap;
 use std::f64::consts::PI;
 use std::fmt;
 
@@ -254,6 +255,34 @@ pub(crate) fn check_taps(taps: &[f32]) -> Result<(), DesignError> {
 /// Highest |H(f)| in dB for f in [stop_edge, 0.5], sampled 32 points per
 /// 1/len (the width of a sidelobe is about 1/len) by a zero-padded FFT.
 pub(crate) fn stopband_peak_db(taps: &[f32], stop_edge: f64) -> f64 {
+    // A receiver builds several demodulators with the same filters (Meteor's 72 kBd
+    // QPSK and OQPSK share their decimation cascade), each design measuring dozens of
+    // candidates: a measurement is kept per thread, keyed by the exact taps and edge,
+    // so the same candidate is measured once. Bounded: cleared when full.
+    thread_local! {
+        static MEASURED: std::cell::RefCell<HashMap<(Vec<u32>, u64), f64>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    const MAX_MEASURED: usize = 4096;
+    let key = (
+        taps.iter().map(|t| t.to_bits()).collect::<Vec<u32>>(),
+        stop_edge.to_bits(),
+    );
+    if let Some(db) = MEASURED.with_borrow(|m| m.get(&key).copied()) {
+        return db;
+    }
+    let db = measure_stopband_peak_db(taps, stop_edge);
+    MEASURED.with_borrow_mut(|m| {
+        if m.len() >= MAX_MEASURED {
+            m.clear();
+        }
+        m.insert(key, db);
+    });
+    db
+}
+
+/// [`stopband_peak_db`] without the cache.
+fn measure_stopband_peak_db(taps: &[f32], stop_edge: f64) -> f64 {
     // Designs try many candidate lengths, each checked here: one planner per
     // thread keeps the FFT plans (a fresh planner recomputed the twiddles every
     // time, most of a demodulator's construction time), and one buffer.
@@ -504,6 +533,26 @@ mod tests {
         assert!(rrc_taps(4.0, f64::NAN, 8).is_err());
         assert!(rrc_taps(4.0, 0.35, 0).is_err());
         assert!(rrc_taps(f64::INFINITY, 0.35, 8).is_err());
+    }
+
+    #[test]
+    fn cached_stopband_measurement_is_the_measurement() {
+        // Same taps and edge: the kept value, bit for bit; another edge or one tap's
+        // last bit changed: measured afresh.
+        let taps = lowpass_taps(0.1, 0.05, 60.0).unwrap();
+        for edge in [0.15, 0.2, 0.3] {
+            let fresh = measure_stopband_peak_db(&taps, edge);
+            for _ in 0..2 {
+                assert_eq!(stopband_peak_db(&taps, edge).to_bits(), fresh.to_bits());
+            }
+        }
+        let mut nudged = taps.clone();
+        nudged[3] = f32::from_bits(nudged[3].to_bits() + 1);
+        assert_eq!(
+            stopband_peak_db(&nudged, 0.15).to_bits(),
+            measure_stopband_peak_db(&nudged, 0.15).to_bits()
+        );
+        assert_eq!(lowpass_taps(0.1, 0.05, 60.0).unwrap(), taps);
     }
 
     #[test]
