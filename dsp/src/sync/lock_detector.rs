@@ -63,6 +63,10 @@ pub struct LockDetector {
     locked: bool,
     /// `1 / window_symbols`.
     inv_window: f64,
+    /// Symbols after which the window is full: `count as f64 >= window_symbols`
+    /// as an integer compare (a u64 → f64 conversion is several instructions
+    /// on x86-64, twice per symbol).
+    full_at: u64,
 }
 
 /// The parameters every averaged lock metric with hysteresis shares (this detector and
@@ -112,6 +116,7 @@ impl LockDetector {
             count: 0,
             locked: false,
             inv_window: 1.0 / config.window_symbols,
+            full_at: config.window_symbols.ceil() as u64,
         })
     }
 
@@ -146,7 +151,7 @@ impl LockDetector {
         self.count += 1;
         // The same value as `1 / min(count, window)`; once the window is full
         // a stored reciprocal spares a division per symbol.
-        let a = if self.count as f64 >= self.config.window_symbols {
+        let a = if self.count >= self.full_at {
             self.inv_window
         } else {
             1.0 / self.count as f64
@@ -160,7 +165,7 @@ impl LockDetector {
                 self.locked = false;
             }
         } else if metric > self.config.lock_threshold
-            && self.count as f64 >= self.config.window_symbols
+            && self.count >= self.full_at
         {
             self.locked = true;
         }

@@ -88,6 +88,9 @@ pub struct TimingLock {
     /// The contrast expected at perfect timing.
     contrast: f64,
     inv_window: f64,
+    /// `count as f64 >= window_symbols` as an integer compare (see
+    /// `LockDetector`).
+    full_at: u64,
     on_energy: f64,
     mid_energy: f64,
     count: u64,
@@ -109,6 +112,7 @@ impl TimingLock {
             config,
             contrast: contrast(config.rolloff),
             inv_window: 1.0 / config.window_symbols,
+            full_at: config.window_symbols.ceil() as u64,
             on_energy: 0.0,
             mid_energy: 0.0,
             count: 0,
@@ -144,7 +148,7 @@ impl TimingLock {
             }
         };
         self.count += 1;
-        let w = if (self.count as f64) < self.config.window_symbols {
+        let w = if self.count < self.full_at {
             1.0 / self.count as f64
         } else {
             self.inv_window
@@ -159,7 +163,7 @@ impl TimingLock {
                 self.locked = false;
                 self.locked_since = None;
             }
-        } else if self.count as f64 >= self.config.window_symbols
+        } else if self.count >= self.full_at
             && diff >= self.config.lock_threshold * scale
             && scale > 0.0
         {
