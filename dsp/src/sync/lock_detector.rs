@@ -164,9 +164,7 @@ impl LockDetector {
             if metric < self.config.unlock_threshold {
                 self.locked = false;
             }
-        } else if metric > self.config.lock_threshold
-            && self.count >= self.full_at
-        {
+        } else if metric > self.config.lock_threshold && self.count >= self.full_at {
             self.locked = true;
         }
         self.locked
