@@ -669,8 +669,14 @@ impl PskDemod {
         });
 
         // Hand the tracked frequency to the mixer (see the type's docs).
+        // Not over a collapsed input (see [`COLLAPSED_POWER_DB`]): there the
+        // loop only wanders on the converter's idle values, and a second of
+        // that, handed over block by block, dragged the mixer tens of Hz from
+        // where the signal comes back; its wandering is dropped instead.
         let residual_hz = self.costas.frequency_norm() * self.config.symbol_rate_baud;
-        if residual_hz != 0.0 {
+        if self.collapsed(block) {
+            self.costas.set_frequency_norm(0.0);
+        } else if residual_hz != 0.0 {
             self.set_nco(self.nco_offset_hz + residual_hz);
             self.costas.set_frequency_norm(0.0);
         }
