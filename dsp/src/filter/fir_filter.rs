@@ -6,9 +6,10 @@ use super::design::DesignError;
 use super::kernel::FirKernel;
 
 /// `y[n] = Σ h[k] · x[n-k]`, with `x` taken as zero before the first input
-/// (or the last `reset`). Each output sums its terms in tap order (`k`
-/// ascending, from 0.0), each a multiply then an add, so output is
-/// bit-identical whatever the chunking and on every CPU.
+/// (or the last `reset`). Each output sums its terms from 0.0 in a fixed
+/// order (the kernel's phased order: `k ≡ L-1 (mod 4)` descending first),
+/// each a multiply then an add, so output is bit-identical whatever the
+/// chunking and on every CPU.
 #[derive(Debug, Clone)]
 pub struct FirFilter {
     kernel: FirKernel,

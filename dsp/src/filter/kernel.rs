@@ -19,8 +19,15 @@
 //!   tap, a group of consecutive outputs adds that tap times its own input
 //!   (`y[n..n+G] += h[k] · x[n-k..n-k+G]`, the tap broadcast), so one vector
 //!   register holds several outputs, there is no horizontal sum, and the taps
-//!   need no padding. Each output sums its taps in tap order from 0.0, a
-//!   multiply then an add (no FMA); the AVX2 build does exactly that.
+//!   need no padding. Each output sums its terms from 0.0, a multiply then an
+//!   add (no FMA), in *phased* order: by window offset `j` (term
+//!   `h[L-1-j] · x[n-L+1+j]`) taken `j ≡ 0 (mod 4)` ascending, then
+//!   `j ≡ 1`, 2, 3. One register holds 4 complex outputs, so for a fixed
+//!   phase the input registers of consecutive taps are consecutive registers
+//!   of one stream: the AVX2 build keeps a ring of them and loads one per tap
+//!   instead of one per tap and output register (the plain tap order was
+//!   bound by those loads: 190 µs per 65 536 inputs for the 51-tap RRC,
+//!   phased 145 µs). The AVX2 build does exactly the portable operations.
 //! * The summation order per output depends only on the taps and the window,
 //!   never on how the input was chunked, so outputs are bit-exact across
 //!   chunkings.
@@ -286,23 +293,28 @@ fn outputs_parallel(
 }
 
 /// The output-parallel FIR on interleaved complex samples: for each output
-/// `n` (floats `y[2n]`, `y[2n + 1]`), `Σ_k taps[k] · x[n + L-1-k]` on re and
-/// im alike, `k` ascending, from 0.0, each term a multiply then an add.
+/// `n` (floats `y[2n]`, `y[2n + 1]`), `Σ_j taps[L-1-j] · x[n + j]` on re and
+/// im alike, from 0.0, each term a multiply then an add, in phased order: for
+/// `p` in 0..4, `j = p, p + 4, p + 8, …` below `L`.
 /// `x.len() == y.len() + 2 (L - 1)`. This defines the arithmetic that
 /// `simd::fir_parallel` reproduces bit for bit.
 pub(crate) fn fir_parallel(taps: &[f32], x: &[f32], y: &mut [f32]) {
-    let last = taps.len() - 1;
+    let len = taps.len();
+    let last = len - 1;
     assert_eq!(x.len(), y.len() + 2 * last);
     let (groups, tail) = y.as_chunks_mut::<PAR_F32>();
     for (g, out) in groups.iter_mut().enumerate() {
         let base = g * PAR_F32;
         let mut acc = [0.0f32; PAR_F32];
-        for (k, &t) in taps.iter().enumerate() {
-            let xs: &[f32; PAR_F32] = x[base + 2 * (last - k)..][..PAR_F32]
-                .try_into()
-                .expect("PAR_F32 floats");
-            for i in 0..PAR_F32 {
-                acc[i] += t * xs[i];
+        for p in 0..len.min(4) {
+            for j in (p..len).step_by(4) {
+                let t = taps[last - j];
+                let xs: &[f32; PAR_F32] = x[base + 2 * j..][..PAR_F32]
+                    .try_into()
+                    .expect("PAR_F32 floats");
+                for i in 0..PAR_F32 {
+                    acc[i] += t * xs[i];
+                }
             }
         }
         *out = acc;
@@ -314,13 +326,17 @@ pub(crate) fn fir_parallel(taps: &[f32], x: &[f32], y: &mut [f32]) {
 /// `fir_parallel` one output at a time: the same operations per output.
 #[inline(always)]
 pub(crate) fn fir_one_by_one(taps: &[f32], x: &[f32], y: &mut [f32]) {
-    let last = taps.len() - 1;
+    let len = taps.len();
+    let last = len - 1;
     for (n, out) in y.chunks_exact_mut(2).enumerate() {
         let (mut re, mut im) = (0.0f32, 0.0f32);
-        for (k, &t) in taps.iter().enumerate() {
-            let i = 2 * (n + last - k);
-            re += t * x[i];
-            im += t * x[i + 1];
+        for p in 0..len.min(4) {
+            for j in (p..len).step_by(4) {
+                let t = taps[last - j];
+                let i = 2 * (n + j);
+                re += t * x[i];
+                im += t * x[i + 1];
+            }
         }
         out[0] = re;
         out[1] = im;
@@ -361,14 +377,17 @@ mod tests {
     use super::*;
     use crate::filter::test_rng::TestRng;
 
-    /// The definition, written out independently of the kernel's loops.
+    /// The definition, written out independently of the kernel's loops: the
+    /// window offsets `j` sorted by (`j mod 4`, `j`), term `taps[L-1-j] · x[n+j]`.
     fn by_definition(taps: &[f32], x: &[Complex32], n_out: usize) -> Vec<Complex32> {
-        let last = taps.len() - 1;
+        let len = taps.len();
+        let mut order: Vec<usize> = (0..len).collect();
+        order.sort_by_key(|&j| (j % 4, j));
         (0..n_out)
             .map(|n| {
                 let mut acc = Complex32::new(0.0, 0.0);
-                for (k, &t) in taps.iter().enumerate() {
-                    let s = x[n + last - k];
+                for &j in &order {
+                    let (t, s) = (taps[len - 1 - j], x[n + j]);
                     acc.re += t * s.re;
                     acc.im += t * s.im;
                 }
@@ -390,7 +409,9 @@ mod tests {
             let taps: Vec<f32> = (0..len)
                 .map(|_| (rng.gaussian() * 10f64.powf(2.0 * rng.uniform() - 1.0)) as f32)
                 .collect();
-            for n_out in [0usize, 1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 36, 67, 203] {
+            for n_out in [
+                0usize, 1, 3, 4, 5, 15, 16, 17, 27, 28, 29, 31, 32, 33, 36, 56, 57, 67, 203,
+            ] {
                 let x = rng.complex_noise(n_out + len - 1, 1.0);
                 let want = by_definition(&taps, &x, n_out);
                 let mut y = vec![0.0f32; 2 * n_out];

@@ -42,39 +42,63 @@ pub(crate) fn dot16(a: &[f32], b: &[f32]) -> Complex32 {
 }
 
 /// The output-parallel FIR (`kernel::fir_parallel`, which defines the
-/// arithmetic): each 8-lane register holds 4 complex outputs and adds, tap by
-/// tap in tap order, the broadcast tap times the 8 floats under it: the same
-/// multiply and add per output as the portable loop, so the same bits. Groups
-/// of 8 registers (32 outputs) keep enough add chains in flight to hide the
-/// add latency; then single registers, then one output at a time.
+/// arithmetic): each 8-lane register holds 4 complex outputs and adds the
+/// broadcast tap times the 8 floats under it, taps in the kernel's phased
+/// order: the same multiply and add per output as the portable loop, so the
+/// same bits. Groups of 7 registers (28 outputs: 7 accumulators, 7 input
+/// registers and the tap fill the 16 AVX registers) keep enough add chains
+/// in flight to hide the add latency; then single registers, then one output
+/// at a time.
 #[target_feature(enable = "avx2")]
 pub(crate) fn fir_parallel(taps: &[f32], x: &[f32], y: &mut [f32]) {
     assert!(!taps.is_empty());
     assert_eq!(x.len(), y.len() + 2 * (taps.len() - 1));
-    let i = parallel_groups::<8>(taps, x, y, 0);
+    let i = parallel_groups::<7>(taps, x, y, 0);
     let i = parallel_groups::<1>(taps, x, y, i);
     super::kernel::fir_one_by_one(taps, &x[i..], &mut y[i..]);
 }
 
 /// Outputs from float `i` on, `8 · R` floats at a time while they fit;
-/// returns the first float not written.
+/// returns the first float not written. Within one phase `p`, tap step `q`
+/// (window offset `j = 4q + p`) needs, for output register `r`, the input
+/// register `X[q + r]` (floats from `i + 2p + 8(q + r)`): a ring of `R`
+/// registers slides along `X`, one load per tap.
 #[target_feature(enable = "avx2")]
 #[inline]
 fn parallel_groups<const R: usize>(taps: &[f32], x: &[f32], y: &mut [f32], mut i: usize) -> usize {
-    let last = taps.len() - 1;
+    let len = taps.len();
+    let last = len - 1;
     // Checked by the caller; restated because the loads below rely on it.
     assert_eq!(x.len(), y.len() + 2 * last);
     let (px, py) = (x.as_ptr(), y.as_mut_ptr());
     while i + 8 * R <= y.len() {
         let mut acc = [_mm256_setzero_ps(); R];
-        for (k, &t) in taps.iter().enumerate() {
-            let h = _mm256_set1_ps(t);
-            let off = i + 2 * (last - k);
-            for (r, a) in acc.iter_mut().enumerate() {
-                // SAFETY: off + 8r + 8 <= i + 2·last + 8R <= y.len() + 2·last
-                // == x.len().
-                let v = unsafe { _mm256_loadu_ps(px.add(off + 8 * r)) };
-                *a = _mm256_add_ps(*a, _mm256_mul_ps(h, v));
+        for p in 0..len.min(4) {
+            let steps = (len - p).div_ceil(4);
+            let base = i + 2 * p;
+            // The ring: X[m] in slot m % R.
+            let mut ring = [_mm256_setzero_ps(); R];
+            for (m, w) in ring.iter_mut().enumerate().take(R - 1) {
+                // SAFETY: X[m] for m < R - 1, as the load below for q = 0.
+                *w = unsafe { _mm256_loadu_ps(px.add(base + 8 * m)) };
+            }
+            let mut q0 = 0;
+            while q0 < steps {
+                // Unrolled by R so that every slot index is a constant.
+                for s in 0..R {
+                    let q = q0 + s;
+                    if q < steps {
+                        // SAFETY: j = 4q + p <= last, so X[q + R - 1] ends at
+                        // float i + 8R + 2j <= y.len() + 2·last == x.len().
+                        ring[(s + R - 1) % R] =
+                            unsafe { _mm256_loadu_ps(px.add(base + 8 * (q + R - 1))) };
+                        let h = _mm256_set1_ps(taps[last - 4 * q - p]);
+                        for (r, a) in acc.iter_mut().enumerate() {
+                            *a = _mm256_add_ps(*a, _mm256_mul_ps(h, ring[(s + r) % R]));
+                        }
+                    }
+                }
+                q0 += R;
             }
         }
         for (r, a) in acc.iter().enumerate() {
