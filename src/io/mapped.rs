@@ -350,15 +350,18 @@ mod tests {
                 for window in [8u64, 24, 4104, WINDOW_BYTES] {
                     for max in [1usize, 5, 1000, usize::MAX] {
                         let what = format!("{fmt} at {data_off}, window {window}, max {max}");
-                        let mut s = MappedSource::with_window(
-                            &info(fmt),
-                            "t",
-                            &f,
-                            data_off,
-                            data.len() as u64,
-                            window,
-                        )
-                        .unwrap();
+                        let open = || {
+                            MappedSource::with_window(
+                                &info(fmt),
+                                "t",
+                                &f,
+                                data_off,
+                                data.len() as u64,
+                                window,
+                            )
+                            .unwrap()
+                        };
+                        let mut s = open();
                         let mut got = Vec::new();
                         loop {
                             let chunk = s.read_samples(Vec::new(), max).unwrap();
@@ -373,15 +376,7 @@ mod tests {
                         }
                         assert_eq!(bits(&got), bits(&expect), "{what}");
                         assert_eq!(s.read_samples(Vec::new(), max).unwrap().len(), 0);
-                        let mut s = MappedSource::with_window(
-                            &info(fmt),
-                            "t",
-                            &f,
-                            data_off,
-                            data.len() as u64,
-                            window,
-                        )
-                        .unwrap();
+                        let mut s = open();
                         let mut got = Vec::new();
                         while s.read(&mut got, max).unwrap() > 0 {}
                         assert_eq!(bits(&got), bits(&expect), "read: {what}");
