@@ -597,11 +597,13 @@ impl PskDemod {
     /// The input has collapsed far below its level while locked (see
     /// [`COLLAPSED_POWER_DB`]).
     fn collapsed(&self, samples: &[Complex32]) -> bool {
-        let Some(locked) = self.locked_power else {
-            return false;
-        };
-        let power = mean_power(samples);
-        power < locked * 10f64.powf(-COLLAPSED_POWER_DB / 10.0)
+        self.locked_power.is_some() && self.collapsed_power(mean_power(samples))
+    }
+
+    /// [`PskDemod::collapsed`] for a mean power already measured.
+    fn collapsed_power(&self, power: f64) -> bool {
+        self.locked_power
+            .is_some_and(|locked| power < locked * 10f64.powf(-COLLAPSED_POWER_DB / 10.0))
     }
 
     fn set_nco(&mut self, offset_hz: f64) {
@@ -674,7 +676,9 @@ impl PskDemod {
         // that, handed over block by block, dragged the mixer tens of Hz from
         // where the signal comes back; its wandering is dropped instead.
         let residual_hz = self.costas.frequency_norm() * self.config.symbol_rate_baud;
-        if self.collapsed(block) {
+        // Measured once: the collapse test and the locked level below.
+        let block_power = mean_power(block);
+        if self.collapsed_power(block_power) {
             self.costas.set_frequency_norm(0.0);
         } else if residual_hz != 0.0 {
             self.set_nco(self.nco_offset_hz + residual_hz);
@@ -696,10 +700,9 @@ impl PskDemod {
         }
         if self.costas.locked() {
             // About 20 blocks of averaging, like the clock error.
-            let p = mean_power(block);
             self.locked_power = Some(match self.locked_power {
-                Some(avg) => avg + 0.05 * (p - avg),
-                None => p,
+                Some(avg) => avg + 0.05 * (block_power - avg),
+                None => block_power,
             });
         }
     }

@@ -56,10 +56,9 @@ pub struct Agc {
     /// Per-group coefficients (see `group_update`).
     group_attack: f64,
     group_decay: f64,
-    /// The current group's level (the estimate, or raised by a jump, see
-    /// `process_in_place`) and its gain.
+    /// The current group's level: the estimate, or raised by a jump (see
+    /// `process_in_place`); its gain follows from it.
     level: f64,
-    gain: f32,
     /// Samples of the current group seen so far, and their summed power.
     group_fill: usize,
     group_sum: f64,
@@ -104,7 +103,6 @@ impl Agc {
             power: MIN_POWER,
             count: 0.0,
             level: MIN_POWER,
-            gain: 0.0,
             group_fill: 0,
             group_sum: 0.0,
         };
@@ -130,7 +128,6 @@ impl Agc {
         self.power = MIN_POWER;
         self.count = 0.0;
         self.level = MIN_POWER;
-        self.gain = 0.0;
         self.group_fill = 0;
         self.group_sum = 0.0;
     }
@@ -188,13 +185,7 @@ impl Agc {
                     let (mut level, mut g) = (power, gain(self.config.target_power, power));
                     let mut sum = 0.0;
                     for x in group.iter_mut() {
-                        let p = x.norm_sqr() as f64;
-                        sum += p;
-                        if self.attack * p > level {
-                            level = self.attack * p;
-                            g = gain(self.config.target_power, level);
-                        }
-                        *x *= g;
+                        sum += self.group_sample(x, &mut level, &mut g);
                     }
                     power = self.group_update(power, sum);
                 }
@@ -204,20 +195,15 @@ impl Agc {
                     return;
                 }
                 self.level = power;
-                self.gain = gain(self.config.target_power, power);
             }
-            // A group cut by a call boundary, sample by sample.
+            // A group cut by a call boundary.
             let take = (GROUP - self.group_fill).min(rest.len());
             let (head, tail) = rest.split_at_mut(take);
+            let (mut level, mut g) = (self.level, gain(self.config.target_power, self.level));
             for x in head {
-                let p = x.norm_sqr() as f64;
-                self.group_sum += p;
-                if self.attack * p > self.level {
-                    self.level = self.attack * p;
-                    self.gain = gain(self.config.target_power, self.level);
-                }
-                *x *= self.gain;
+                self.group_sum += self.group_sample(x, &mut level, &mut g);
             }
+            self.level = level;
             self.group_fill += take;
             rest = tail;
             if self.group_fill < GROUP {
@@ -227,6 +213,20 @@ impl Agc {
             self.group_fill = 0;
             self.group_sum = 0.0;
         }
+    }
+
+    /// Scales one sample of a group by the group's gain `g`, first raising
+    /// the group's `level` (and `g` with it) if the sample's power, weighted
+    /// by one sample of attack, is above it; returns the sample's power.
+    #[inline(always)]
+    fn group_sample(&self, x: &mut Complex32, level: &mut f64, g: &mut f32) -> f64 {
+        let p = x.norm_sqr() as f64;
+        if self.attack * p > *level {
+            *level = self.attack * p;
+            *g = gain(self.config.target_power, *level);
+        }
+        *x *= *g;
+        p
     }
 
     /// The estimate after a group whose powers sum to `sum`: the one-pole
