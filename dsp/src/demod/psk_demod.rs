@@ -713,16 +713,22 @@ impl PskDemod {
         let mut pos = 0;
         let oqpsk = self.config.modulation == PskModulation::Oqpsk;
         while let Some(strobe) = self.sync.next_strobe(filtered, &mut pos) {
-            self.sync.update(self.costas.derotation());
-            self.timing_lock.update(strobe, self.costas.derotation());
             let symbol = if oqpsk {
+                // Each strobe derotated once for the three loops that use it.
+                let [z, zp, m, mp] = self.sync.strobes_derotated(self.costas.derotation());
+                self.sync.update_oqpsk_derotated(z, zp, m, mp);
+                self.timing_lock.update_oqpsk_derotated(z, m);
                 // Symbol k pairs its on-time I with the Q half a symbol
                 // later, i.e. with the mid strobe that precedes on-time k+1.
-                let Some(prev) = self.prev_on.replace(strobe.on_time) else {
+                if self.prev_on.replace(strobe.on_time).is_none() {
                     continue;
-                };
-                self.costas.step(prev, strobe.mid)
+                }
+                // The previous on-time strobe: `zp` is it, derotated.
+                self.costas.step_derotated(zp, m)
             } else {
+                let r = self.costas.derotation();
+                self.sync.update(r);
+                self.timing_lock.update(strobe, r);
                 self.costas.step(strobe.on_time, strobe.on_time)
             };
             self.emit(symbol, output);

@@ -187,17 +187,24 @@ impl Costas {
     #[inline(always)]
     pub fn step(&mut self, on: Complex32, half: Complex32) -> Complex32 {
         let r = self.derotation();
-        let z = on * r;
+        let m = match self.config.modulation {
+            PskModulation::Oqpsk => half * r,
+            PskModulation::Bpsk | PskModulation::Qpsk => half,
+        };
+        self.step_derotated(on * r, m)
+    }
+
+    /// [`Costas::step`] given `on` and `half` already multiplied by
+    /// [`Costas::derotation`] (only OQPSK's `half` is used).
+    #[inline(always)]
+    pub fn step_derotated(&mut self, z: Complex32, m: Complex32) -> Complex32 {
         let (sym, err) = match self.config.modulation {
             PskModulation::Bpsk => (z, flip(z.im, z.re)),
             PskModulation::Qpsk => (z, flip(z.im, z.re) - flip(z.re, z.im)),
-            PskModulation::Oqpsk => {
-                let m = half * r;
-                (
-                    Complex32::new(z.re, m.im),
-                    flip(z.im, z.re) - flip(m.re, m.im),
-                )
-            }
+            PskModulation::Oqpsk => (
+                Complex32::new(z.re, m.im),
+                flip(z.im, z.re) - flip(m.re, m.im),
+            ),
         };
         // Not `norm()`: hypot's overflow care costs more than the rest of the
         // symbol, and these values are far from overflow.

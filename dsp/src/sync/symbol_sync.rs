@@ -291,14 +291,46 @@ impl SymbolSync {
                 (e, self.on.norm_sqr())
             }
             PskModulation::Oqpsk => {
-                let z = self.on * derotation;
-                let zp = self.prev_on * derotation;
-                let m = self.mid * derotation;
-                let mp = self.prev_mid * derotation;
-                let e = (z.re - zp.re) * m.re + (m.im - mp.im) * zp.im;
-                (e, zp.re * zp.re + m.im * m.im)
+                let [z, zp, m, mp] = self.strobes_derotated(derotation);
+                return self.update_oqpsk_derotated(z, zp, m, mp);
             }
         };
+        self.finish_update(e, p);
+    }
+
+    /// The OQPSK strobes the next [`SymbolSync::update`] works on, multiplied
+    /// by `derotation`: `[on, previous on, mid, previous mid]`.
+    #[inline(always)]
+    pub fn strobes_derotated(&self, derotation: Complex32) -> [Complex32; 4] {
+        [
+            self.on * derotation,
+            self.prev_on * derotation,
+            self.mid * derotation,
+            self.prev_mid * derotation,
+        ]
+    }
+
+    /// [`SymbolSync::update`] for OQPSK, given [`SymbolSync::strobes_derotated`]
+    /// (a caller that derotates them anyway saves doing it twice).
+    #[inline(always)]
+    pub fn update_oqpsk_derotated(
+        &mut self,
+        z: Complex32,
+        zp: Complex32,
+        m: Complex32,
+        mp: Complex32,
+    ) {
+        if !self.awaiting_update {
+            return;
+        }
+        let e = (z.re - zp.re) * m.re + (m.im - mp.im) * zp.im;
+        self.finish_update(e, zp.re * zp.re + m.im * m.im);
+    }
+
+    /// The loop step from a detector output `e` and the power `p` that
+    /// normalises it.
+    #[inline(always)]
+    fn finish_update(&mut self, e: f32, p: f32) {
         let p = p as f64;
         if self.power_started {
             self.power += (p - self.power) / POWER_SYMBOLS;

@@ -142,11 +142,22 @@ impl TimingLock {
                 (strobe.on_time.norm_sqr(), strobe.mid.norm_sqr())
             }
             PskModulation::Oqpsk => {
-                let z = strobe.on_time * derotation;
-                let m = strobe.mid * derotation;
-                (z.re * z.re + m.im * m.im, m.re * m.re + z.im * z.im)
+                return self
+                    .update_oqpsk_derotated(strobe.on_time * derotation, strobe.mid * derotation);
             }
         };
+        self.update_energies(on, mid);
+    }
+
+    /// [`TimingLock::update`] for OQPSK, given the on-time and mid strobes
+    /// already multiplied by the derotation.
+    #[inline(always)]
+    pub fn update_oqpsk_derotated(&mut self, z: Complex32, m: Complex32) {
+        self.update_energies(z.re * z.re + m.im * m.im, m.re * m.re + z.im * z.im);
+    }
+
+    #[inline(always)]
+    fn update_energies(&mut self, on: f32, mid: f32) {
         self.count += 1;
         let w = if self.count < self.full_at {
             1.0 / self.count as f64
