@@ -178,23 +178,15 @@ impl Agc {
         // any chunking gives the same output.
         loop {
             if self.group_fill == 0 {
-                // Whole groups, the state in locals.
-                let mut groups = rest.chunks_exact_mut(GROUP);
-                let mut power = self.power;
-                for group in &mut groups {
-                    let (mut level, mut g) = (power, gain(self.config.target_power, power));
-                    let mut sum = 0.0;
-                    for x in group.iter_mut() {
-                        sum += self.group_sample(x, &mut level, &mut g);
-                    }
-                    power = self.group_update(power, sum);
-                }
-                self.power = power;
-                rest = groups.into_remainder();
+                // Whole groups.
+                let whole = rest.len() / GROUP * GROUP;
+                let (groups, tail) = rest.split_at_mut(whole);
+                self.power = self.whole_groups(groups, self.power);
+                rest = tail;
                 if rest.is_empty() {
                     return;
                 }
-                self.level = power;
+                self.level = self.power;
             }
             // A group cut by a call boundary.
             let take = (GROUP - self.group_fill).min(rest.len());
@@ -213,6 +205,123 @@ impl Agc {
             self.group_fill = 0;
             self.group_sum = 0.0;
         }
+    }
+
+    /// Whole groups (`buf` a multiple of GROUP long) from the estimate
+    /// `power`; returns the estimate after them.
+    #[inline(always)]
+    fn whole_groups(&self, buf: &mut [Complex32], power: f64) -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let quads = buf.len() / (4 * GROUP) * (4 * GROUP);
+            let (head, tail) = buf.split_at_mut(quads);
+            // SAFETY: the CPU has AVX2 (checked just above).
+            let power = unsafe { self.quads_avx2(head, power) };
+            return self.groups_scalar(tail, power);
+        }
+        self.groups_scalar(buf, power)
+    }
+
+    /// [`Agc::whole_groups`] one group and one sample at a time: the
+    /// definition of the arithmetic.
+    #[inline(always)]
+    fn groups_scalar(&self, buf: &mut [Complex32], mut power: f64) -> f64 {
+        for group in buf.chunks_exact_mut(GROUP) {
+            let (mut level, mut g) = (power, gain(self.config.target_power, power));
+            let mut sum = 0.0;
+            for x in group.iter_mut() {
+                sum += self.group_sample(x, &mut level, &mut g);
+            }
+            power = self.group_update(power, sum);
+        }
+        power
+    }
+
+    /// [`Agc::groups_scalar`] over `buf` (a multiple of four groups), four
+    /// groups per step. The same operations on the same values, so the same bits: only the estimate's update is a serial
+    /// chain (~9 cycles a group: subtract, multiply, add); the samples' powers
+    /// and their sums (in the scalar loop's order), the gains (division and
+    /// square root) and the scaling are done four groups at a time beside it.
+    /// A group where a sample would raise the level (the jump test, on the
+    /// largest weighted power of the group) is redone by the scalar
+    /// `group_sample`, which then takes the same branch as the scalar loop.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn quads_avx2(&self, buf: &mut [Complex32], mut power: f64) -> f64 {
+        use std::arch::x86_64::*;
+        debug_assert_eq!(buf.len() % (4 * GROUP), 0);
+        let attack = _mm256_set1_pd(self.attack);
+        let target = _mm256_set1_pd(self.config.target_power);
+        let (group_attack, group_decay) = (self.group_attack, self.group_decay);
+        for quad in buf.chunks_exact_mut(4 * GROUP) {
+            let p = quad.as_mut_ptr().cast::<f32>();
+            // One register per group: re, im of its four samples.
+            // SAFETY: 4 groups of 4 samples are 32 floats from `p`.
+            let v: [__m256; 4] = std::array::from_fn(|k| unsafe { _mm256_loadu_ps(p.add(8 * k)) });
+            let sq = v.map(|x| _mm256_mul_ps(x, x));
+            // re² + im² (that order), then sample i of groups 0..4 in one register.
+            let (h01, h23) = (_mm256_hadd_ps(sq[0], sq[1]), _mm256_hadd_ps(sq[2], sq[3]));
+            let p02 = _mm256_shuffle_ps::<0b10_00_10_00>(h01, h23);
+            let p13 = _mm256_shuffle_ps::<0b11_01_11_01>(h01, h23);
+            let pw: [__m256d; 4] = [
+                _mm256_cvtps_pd(_mm256_castps256_ps128(p02)),
+                _mm256_cvtps_pd(_mm256_castps256_ps128(p13)),
+                _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(p02)),
+                _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(p13)),
+            ];
+            // The scalar loop's 0.0 + p0 is p0 (a power is +0 or more, or NaN).
+            let sum = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(pw[0], pw[1]), pw[2]), pw[3]);
+            // Largest attack-weighted power, NaN skipped as the scalar test
+            // skips it (`max_pd(a, b)` is `a > b ? a : b`).
+            let peak = pw.iter().fold(_mm256_set1_pd(f64::NEG_INFINITY), |m, &x| {
+                _mm256_max_pd(_mm256_mul_pd(attack, x), m)
+            });
+            let mean = _mm256_mul_pd(sum, _mm256_set1_pd(1.0 / GROUP as f64));
+            let fresh = _mm256_add_pd(mean, _mm256_set1_pd(MIN_POWER));
+            let (mut means, mut freshes) = ([0.0f64; 4], [0.0f64; 4]);
+            // SAFETY: four f64 each.
+            unsafe {
+                _mm256_storeu_pd(means.as_mut_ptr(), mean);
+                _mm256_storeu_pd(freshes.as_mut_ptr(), fresh);
+            }
+            // `group_update`, written out on the stored halves.
+            let mut levels = [0.0f64; 4];
+            for k in 0..4 {
+                levels[k] = power;
+                let a = if means[k] > power {
+                    group_attack
+                } else {
+                    group_decay
+                };
+                power += a * (freshes[k] - power);
+            }
+            // SAFETY: four f64.
+            let level = unsafe { _mm256_loadu_pd(levels.as_ptr()) };
+            // `gain`: f64 division, rounded to f32, f32 square root.
+            let gains = _mm_sqrt_ps(_mm256_cvtpd_ps(_mm256_div_pd(target, level)));
+            let jumps = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GT_OQ>(peak, level));
+            if jumps == 0 {
+                let mut g = [0.0f32; 4];
+                // SAFETY: four f32.
+                unsafe { _mm_storeu_ps(g.as_mut_ptr(), gains) };
+                for (k, &x) in v.iter().enumerate() {
+                    // SAFETY: as the loads above.
+                    unsafe {
+                        _mm256_storeu_ps(p.add(8 * k), _mm256_mul_ps(x, _mm256_set1_ps(g[k])))
+                    };
+                }
+            } else {
+                // Rare (the input jumped up): the scalar steps, from the same
+                // level and gain, for all four groups.
+                for (k, group) in quad.chunks_exact_mut(GROUP).enumerate() {
+                    let (mut level, mut g) = (levels[k], gain(self.config.target_power, levels[k]));
+                    for x in group.iter_mut() {
+                        self.group_sample(x, &mut level, &mut g);
+                    }
+                }
+            }
+        }
+        power
     }
 
     /// Scales one sample of a group by the group's gain `g`, first raising
@@ -339,6 +448,52 @@ mod tests {
         let mut z = vec![Complex32::new(0.0, 0.0); 100];
         agc.process_in_place(&mut z);
         assert!(z.iter().all(|c| *c == Complex32::new(0.0, 0.0)));
+    }
+
+    #[test]
+    fn avx2_whole_groups_are_bit_identical_to_the_scalar_steps() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if !std::arch::is_x86_feature_detected!("avx2") {
+                return;
+            }
+            let zero = Complex32::new(0.0, 0.0);
+            let mut rng = TestRng::new(23);
+            // Noise at three levels, silence, and loud single samples after
+            // the silence at every position of four groups (the jump test
+            // taken in the first to the last sample of a quad).
+            let mut x = rng.complex_noise(4000, 1.0);
+            x.extend(rng.complex_noise(2000, 1e-3));
+            x.extend(rng.complex_noise(2000, 1e3));
+            for at in 0..16 {
+                x.extend(std::iter::repeat_n(zero, 3000 + at));
+                x.push(Complex32::new(300.0, -400.0));
+                x.extend(std::iter::repeat_n(zero, 16 - (3000 + at + 1) % 16));
+            }
+            x.extend(rng.complex_noise(1000, 1.0));
+            let tail = (16 - x.len() % 16) % 16;
+            x.extend(rng.complex_noise(tail, 1.0));
+            // Non-finite samples (after them every output is NaN): the same
+            // on both paths too.
+            let mut bad = rng.complex_noise(64, 1.0);
+            bad[21] = Complex32::new(f32::INFINITY, 0.0);
+            bad[40] = Complex32::new(f32::NAN, 1.0);
+            let same = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            let agc = Agc::new(AgcConfig::for_sps(3.5)).unwrap();
+            for (input, start) in [(&x, MIN_POWER), (&x, 1.0), (&x, 1e7), (&bad, 1.0)] {
+                let (mut a, mut b) = (input.clone(), input.clone());
+                let pa = agc.groups_scalar(&mut a, start);
+                // SAFETY: AVX2 checked above.
+                let pb = unsafe { agc.quads_avx2(&mut b, start) };
+                assert!(same(pa as f32, pb as f32) && (pa.is_nan() || pa == pb));
+                for (n, (u, v)) in a.iter().zip(&b).enumerate() {
+                    assert!(
+                        same(u.re, v.re) && same(u.im, v.im),
+                        "start {start}, sample {n}: {u} vs {v}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
