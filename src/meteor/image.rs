@@ -19,7 +19,9 @@
 //! shifting what follows. Rows count from the first row any image channel
 //! reached, so all channels of a pass line up.
 
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap};
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -28,6 +30,7 @@ use super::error::MeteorError;
 use super::msumr::{
     MsuMrPacket, FIRST_IMAGE_APID, LAST_IMAGE_APID, MCUS_PER_LINE, MCUS_PER_PACKET, TELEMETRY_APID,
 };
+use super::png_rows::{self, RowSink};
 use super::telemetry::TelemetryRecord;
 use crate::ccsds::space_packet::SEQUENCE_COUNT_MODULO;
 use crate::ccsds::SpacePacket;
@@ -71,6 +74,50 @@ struct Strip {
     means: Vec<u8>,
 }
 
+impl Strip {
+    /// Copies the MCUs that hold data into `band` (one 8-line row, [`ROW_PIXELS`]).
+    fn paint(&self, band: &mut [u8]) {
+        for (mcu, &filled) in self.filled.iter().enumerate() {
+            if !filled {
+                continue;
+            }
+            for y in 0..8 {
+                let at = y * WIDTH + mcu * 8;
+                band[at..at + 8].copy_from_slice(&self.pixels[at..at + 8]);
+            }
+        }
+    }
+}
+
+/// One channel's 8-line rows in image order (see [`MeteorImage::rows`]).
+struct ChannelRows<'a> {
+    image: &'a MeteorImage,
+    /// The channel's strips not yet painted, in ascending row key (so ascending row).
+    strips: std::iter::Peekable<btree_map::Iter<'a, i64, Strip>>,
+    phase: i64,
+    /// The row the next call paints.
+    next: i64,
+}
+
+impl ChannelRows<'_> {
+    /// Paints the next row into `band`: black, then every strip of that row in ascending
+    /// row key, as [`MeteorImage::paint`] does (a later key's MCUs overwrite an earlier one's).
+    fn paint_next(&mut self, band: &mut [u8]) {
+        band.fill(0);
+        while let Some(&(&q, strip)) = self.strips.peek() {
+            let row = self.image.row_of(q, self.phase);
+            if row > self.next {
+                break;
+            }
+            if row == self.next {
+                strip.paint(band);
+            }
+            self.strips.next();
+        }
+        self.next += 1;
+    }
+}
+
 /// An 8-bit single-channel image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrayImage {
@@ -90,14 +137,13 @@ pub struct RgbImage {
 impl GrayImage {
     /// Writes the image as an 8-bit grey PNG (atomically: `path.part`, then rename).
     pub fn write_png(&self, path: &Path) -> Result<(), MeteorError> {
-        let bytes = encode_png(
+        write_png_rows(
             path,
             self.width,
             self.height,
             png::ColorType::Grayscale,
-            &self.data,
-        )?;
-        write_atomic(path, &bytes)
+            |w| w.write_rows(&self.data),
+        )
     }
 }
 
@@ -155,14 +201,9 @@ impl RgbImage {
 
     /// Writes the image as an 8-bit RGB PNG (atomically).
     pub fn write_png(&self, path: &Path) -> Result<(), MeteorError> {
-        let bytes = encode_png(
-            path,
-            self.width,
-            self.height,
-            png::ColorType::Rgb,
-            &self.data,
-        )?;
-        write_atomic(path, &bytes)
+        write_png_rows(path, self.width, self.height, png::ColorType::Rgb, |w| {
+            w.write_rows(&self.data)
+        })
     }
 }
 
@@ -343,15 +384,24 @@ impl MeteorImage {
                 continue;
             }
             let base = row as usize * ROW_PIXELS;
-            for (mcu, &filled) in strip.filled.iter().enumerate() {
-                if !filled {
-                    continue;
-                }
-                for y in 0..8 {
-                    let at = y * WIDTH + mcu * 8;
-                    plane[base + at..base + at + 8].copy_from_slice(&strip.pixels[at..at + 8]);
-                }
-            }
+            strip.paint(&mut plane[base..base + ROW_PIXELS]);
+        }
+    }
+
+    /// `apid`'s 8-line rows one after the other from row `first` on, black where no
+    /// packet landed and past the channel's end: what [`paint`](Self::paint) puts in
+    /// the plane, without the plane.
+    fn rows(&self, apid: u16, phase: i64, first: i64) -> ChannelRows<'_> {
+        ChannelRows {
+            image: self,
+            strips: self
+                .channels
+                .get(&apid)
+                .map(|rows| rows.iter())
+                .unwrap_or_default()
+                .peekable(),
+            phase,
+            next: first,
         }
     }
 
@@ -424,18 +474,74 @@ impl MeteorImage {
         })
     }
 
-    /// Writes one channel as an 8-bit grey PNG (atomically: `path.part`, then rename).
-    pub fn to_png(&self, apid: u16, path: &Path) -> Result<(), MeteorError> {
-        self.channel_image(apid)
-            .ok_or(MeteorError::NoChannel { apid })?
-            .write_png(path)
+    /// Writes one channel as an 8-bit grey PNG (atomically: `path.part`, then rename),
+    /// the same pixels as [`channel_image`](Self::channel_image) but painted one 8-line
+    /// row at a time into the encoder: a pass's image is never held whole. Returns its
+    /// height in lines.
+    pub fn to_png(&self, apid: u16, path: &Path) -> Result<usize, MeteorError> {
+        let no_channel = MeteorError::NoChannel { apid };
+        if !self.channels.contains_key(&apid) {
+            return Err(no_channel);
+        }
+        let phase = self.row_phase().ok_or(no_channel)?;
+        let (first, last) = self
+            .row_span(&[apid], phase)
+            .ok_or(MeteorError::NoChannel { apid })?;
+        let height = ((last - first + 1) as usize) * 8;
+        let mut rows = self.rows(apid, phase, first);
+        let mut band = vec![0u8; ROW_PIXELS];
+        write_png_rows(path, WIDTH, height, png::ColorType::Grayscale, |w| {
+            for _ in 0..height / 8 {
+                rows.paint_next(&mut band);
+                w.write_rows(&band)?;
+            }
+            Ok(())
+        })?;
+        Ok(height)
     }
 
-    /// Writes an RGB composite PNG (atomically).
+    /// Writes an RGB composite PNG (atomically), the pixels of
+    /// [`composite`](Self::composite) streamed one 8-line row at a time like
+    /// [`to_png`](Self::to_png).
     pub fn composite_png(&self, r: u16, g: u16, b: u16, path: &Path) -> Result<(), MeteorError> {
-        self.composite(r, g, b)
-            .ok_or(MeteorError::NoChannel { apid: r })?
-            .write_png(path)
+        let apids = [r, g, b];
+        let no_channel = MeteorError::NoChannel { apid: r };
+        if !apids.iter().any(|a| self.channels.contains_key(a)) {
+            return Err(no_channel);
+        }
+        let phase = self.row_phase().ok_or(no_channel)?;
+        let (first, last) = self
+            .row_span(&apids, phase)
+            .ok_or(MeteorError::NoChannel { apid: r })?;
+        let height = ((last - first + 1) as usize) * 8;
+        // A repeated channel (rgb221) is painted once per row.
+        let mut sources: Vec<(u16, ChannelRows, Vec<u8>)> = Vec::new();
+        for &apid in &apids {
+            if sources.iter().all(|(a, _, _)| *a != apid) {
+                sources.push((apid, self.rows(apid, phase, first), vec![0u8; ROW_PIXELS]));
+            }
+        }
+        let slot = apids.map(|a| sources.iter().position(|(s, _, _)| *s == a).unwrap_or(0));
+        let mut rgb = vec![0u8; ROW_PIXELS * 3];
+        write_png_rows(path, WIDTH, height, png::ColorType::Rgb, |w| {
+            for _ in 0..height / 8 {
+                for (_, rows, band) in &mut sources {
+                    rows.paint_next(band);
+                }
+                let (red, green, blue) = (
+                    &sources[slot[0]].2,
+                    &sources[slot[1]].2,
+                    &sources[slot[2]].2,
+                );
+                for (px, ((&r, &g), &b)) in
+                    rgb.chunks_exact_mut(3).zip(red.iter().zip(green).zip(blue))
+                {
+                    px.copy_from_slice(&[r, g, b]);
+                }
+                w.write_rows(&rgb)?;
+            }
+            Ok(())
+        })
     }
 
     /// Writes the APID 70 records as JSON lines (atomically).
@@ -449,36 +555,41 @@ impl MeteorImage {
     }
 }
 
-fn encode_png(
+/// Writes an 8-bit PNG to `path` atomically (`path.part`, then rename; the part is
+/// removed on error): `rows` hands the `height` rows of pixels, top to bottom, to the
+/// encoder (see [`super::png_rows`]: nothing image-sized is held in memory).
+fn write_png_rows(
     path: &Path,
     width: usize,
     height: usize,
     color: png::ColorType,
-    data: &[u8],
-) -> Result<Vec<u8>, MeteorError> {
-    let err = |e: png::EncodingError| MeteorError::Png {
+    rows: impl FnOnce(&mut RowSink<'_, BufWriter<File>>) -> std::io::Result<()>,
+) -> Result<(), MeteorError> {
+    let part = part_path(path);
+    let io = |source| MeteorError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source,
     };
-    let mut bytes = Vec::new();
-    let mut enc = png::Encoder::new(&mut bytes, width as u32, height as u32);
-    enc.set_color(color);
-    enc.set_depth(png::BitDepth::Eight);
-    // The PNG writer's default level took a twentieth of a whole decode; fdeflate's
-    // fast mode makes files a little larger at a fraction of the time. Its default
-    // filter choice (adaptive: every filter tried on every row) cost a fifth to a third
-    // of the encoding; Paeth alone gives files within 0.5 % of its size (measured on a
-    // real MSU-MR scene and on a synthetic pass).
-    enc.set_deflate_compression(png::DeflateCompression::FdeflateUltraFast);
-    enc.set_filter(png::Filter::Paeth);
-    let mut w = enc.write_header().map_err(err)?;
-    w.write_image_data(data).map_err(err)?;
-    w.finish().map_err(err)?;
-    Ok(bytes)
+    let file = File::create(&part).map_err(io)?;
+    let written = png_rows::write_png_rows(BufWriter::new(file), width, height, color, rows)
+        .map_err(|e| match e {
+            png::EncodingError::IoError(source) => io(source),
+            e => MeteorError::Png {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            },
+        });
+    match written {
+        Ok(()) => std::fs::rename(&part, path).map_err(io),
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            Err(e)
+        }
+    }
 }
 
-/// Writes `bytes` to `path` so that readers never see a partial file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MeteorError> {
+/// `path` with `.part` appended, where a product is written before it is renamed.
+fn part_path(path: &Path) -> PathBuf {
     let mut part = PathBuf::from(path);
     let mut name = path
         .file_name()
@@ -486,6 +597,12 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MeteorError> {
         .unwrap_or_default();
     name.push(".part");
     part.set_file_name(name);
+    part
+}
+
+/// Writes `bytes` to `path` so that readers never see a partial file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MeteorError> {
+    let part = part_path(path);
     let io = |source| MeteorError::Io {
         path: path.display().to_string(),
         source,

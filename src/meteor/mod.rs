@@ -14,6 +14,7 @@ pub mod error;
 pub mod huffman;
 pub mod image;
 pub mod msumr;
+pub mod png_rows;
 pub mod quant;
 pub mod telemetry;
 

@@ -15,7 +15,6 @@ use crate::ccsds::{PacketReassembler, ReassemblyConfig, ReassemblyStats, SpacePa
 use crate::chain::{Chunk, Product, SampleStage};
 use crate::error::{Error, Result};
 use crate::meteor::deinterleave::Deinterleaver;
-use crate::meteor::image::RgbImage;
 use crate::meteor::{MeteorImage, MeteorImageConfig};
 use crate::products::atomic::AtomicFile;
 use crate::status::{Preview, StageStatus};
@@ -419,28 +418,26 @@ impl MeteorBackend {
             }
         }
         std::fs::create_dir_all(out_dir).map_err(|e| Error::output(out_dir, e))?;
-        // Each channel is painted once, for its own PNG and for the composites.
-        let mut channels = Vec::new();
-        for apid in self.image.channels() {
-            let Some(img) = self.image.channel_image(apid) else {
-                continue;
-            };
+        // Each image is painted one 8-line row at a time straight into its PNG encoder.
+        let channels = self.image.channels();
+        for &apid in &channels {
             let path = out_dir.join(format!("{stem}.msumr-{apid}.png"));
-            img.write_png(&path).map_err(|e| Error::output(&path, e))?;
+            let lines = self
+                .image
+                .to_png(apid, &path)
+                .map_err(|e| Error::output(&path, e))?;
             products.push(product(
                 "image",
                 path,
-                &format!("MSU-MR APID {apid}, {} lines", img.height),
+                &format!("MSU-MR APID {apid}, {lines} lines"),
             ));
-            channels.push((apid, img));
         }
-        let channel = |apid: u16| channels.iter().find(|(a, _)| *a == apid).map(|(_, i)| i);
-        let mut rgb = RgbImage::default();
         for (name, [r, g, b]) in [("221", [65, 65, 64]), ("123", [64, 65, 66])] {
-            let planes = [channel(r), channel(g), channel(b)];
-            if planes.iter().all(Option::is_some) && rgb.set_channels(planes) {
+            if [r, g, b].iter().all(|a| channels.contains(a)) {
                 let path = out_dir.join(format!("{stem}.rgb{name}.png"));
-                rgb.write_png(&path).map_err(|e| Error::output(&path, e))?;
+                self.image
+                    .composite_png(r, g, b, &path)
+                    .map_err(|e| Error::output(&path, e))?;
                 products.push(product(
                     "composite",
                     path,
