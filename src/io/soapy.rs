@@ -357,6 +357,9 @@ impl crate::tune::Tuner for DeviceTuner {
     }
 }
 
+/// Fewest samples a read asks for after timeouts (see `Reader::pump`).
+const MIN_READ: usize = 64;
+
 /// The reader thread's state.
 struct Reader {
     /// Its settings follow the UI's commands, so a reopened device comes back as left.
@@ -414,6 +417,11 @@ impl Reader {
     /// Reads until stopped or the device fails; applies the UI's commands between reads.
     fn pump(&mut self, o: &mut Opened) -> ReadEnd {
         let mut last_data = Instant::now();
+        // Samples asked for per read: the MTU, halved after each timeout. Some
+        // drivers (Red Pitaya's) return nothing until a whole request is readable,
+        // so a remainder smaller than the MTU stays unread; when the sender waits on
+        // that receiver, the stream stalls for seconds. Smaller requests drain it.
+        let mut want = o.mtu;
         while !self.stop.load(Ordering::Relaxed) {
             while let Ok((cmd, reply)) = self.commands.try_recv() {
                 let result = apply(&mut o.radio, &mut self.config.settings, &o.applied, &cmd);
@@ -424,11 +432,12 @@ impl Reader {
                 }
                 let _ = reply.send(result);
             }
-            let mut buf = vec![Complex32::default(); o.mtu];
+            let mut buf = vec![Complex32::default(); want];
             match o.stream.read(&mut [&mut buf[..]], 100_000) {
                 Ok(0) => {}
                 Ok(n) => {
                     last_data = Instant::now();
+                    want = (want * 2).min(o.mtu);
                     buf.truncate(n);
                     if self.queued.load(Ordering::Relaxed) + n as u64 > self.capacity {
                         self.dropped.fetch_add(n as u64, Ordering::Relaxed);
@@ -444,7 +453,9 @@ impl Reader {
                     }
                     continue;
                 }
-                Err(e) if e.code == ErrorCode::Timeout => {}
+                Err(e) if e.code == ErrorCode::Timeout => {
+                    want = (want / 2).max(MIN_READ.min(o.mtu))
+                }
                 // An overflow inside the driver: samples were lost there.
                 Err(e) if e.code == ErrorCode::Overflow => {
                     last_data = Instant::now();
