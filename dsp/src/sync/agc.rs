@@ -252,7 +252,6 @@ impl Agc {
         debug_assert_eq!(buf.len() % (4 * GROUP), 0);
         let attack = _mm256_set1_pd(self.attack);
         let target = _mm256_set1_pd(self.config.target_power);
-        let (group_attack, group_decay) = (self.group_attack, self.group_decay);
         for quad in buf.chunks_exact_mut(4 * GROUP) {
             let p = quad.as_mut_ptr().cast::<f32>();
             // One register per group: re, im of its four samples.
@@ -276,24 +275,13 @@ impl Agc {
             let peak = pw.iter().fold(_mm256_set1_pd(f64::NEG_INFINITY), |m, &x| {
                 _mm256_max_pd(_mm256_mul_pd(attack, x), m)
             });
-            let mean = _mm256_mul_pd(sum, _mm256_set1_pd(1.0 / GROUP as f64));
-            let fresh = _mm256_add_pd(mean, _mm256_set1_pd(MIN_POWER));
-            let (mut means, mut freshes) = ([0.0f64; 4], [0.0f64; 4]);
-            // SAFETY: four f64 each.
-            unsafe {
-                _mm256_storeu_pd(means.as_mut_ptr(), mean);
-                _mm256_storeu_pd(freshes.as_mut_ptr(), fresh);
-            }
-            // `group_update`, written out on the stored halves.
+            let mut sums = [0.0f64; 4];
+            // SAFETY: four f64.
+            unsafe { _mm256_storeu_pd(sums.as_mut_ptr(), sum) };
             let mut levels = [0.0f64; 4];
-            for k in 0..4 {
-                levels[k] = power;
-                let a = if means[k] > power {
-                    group_attack
-                } else {
-                    group_decay
-                };
-                power += a * (freshes[k] - power);
+            for (level, &sum) in levels.iter_mut().zip(&sums) {
+                *level = power;
+                power = self.group_update(power, sum);
             }
             // SAFETY: four f64.
             let level = unsafe { _mm256_loadu_pd(levels.as_ptr()) };
