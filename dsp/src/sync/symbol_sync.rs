@@ -71,7 +71,8 @@ pub struct Strobe {
 /// The detector's slope is computed from the raised-cosine pulse, so the loop
 /// bandwidth is what was asked for at any roll-off. A proportional-integral
 /// loop tracks the clock, with zero steady-state error for a constant
-/// clock offset.
+/// clock offset. Each error moves the strobes one symbol late (a pipelined
+/// loop: see `advance`).
 ///
 /// Two ways to drive it: [`SymbolSync::process`] (self-contained, derotation
 /// 1), or [`SymbolSync::next_strobe`] + [`SymbolSync::update`] when a carrier
@@ -98,6 +99,9 @@ pub struct SymbolSync {
     half_step: f64,
     power: f64,
     power_started: bool,
+    /// The last symbol's timing error: it moves the strobes one symbol late
+    /// (see `advance`).
+    delayed_error: f64,
     strobes: u64,
     /// OQPSK `process`: skip output until a previous on-time sample exists.
     have_prev: bool,
@@ -181,6 +185,7 @@ impl SymbolSync {
             half_step: config.sps / 2.0,
             power: 0.0,
             power_started: false,
+            delayed_error: 0.0,
             strobes: 0,
             have_prev: false,
         };
@@ -207,6 +212,7 @@ impl SymbolSync {
         self.half_step = self.config.sps / 2.0;
         self.power = 0.0;
         self.power_started = false;
+        self.delayed_error = 0.0;
         self.strobes = 0;
         self.have_prev = false;
     }
@@ -350,6 +356,12 @@ impl SymbolSync {
     fn advance(&mut self, e: f64) {
         self.awaiting_update = false;
         // Lateness → positive error → shorter step to the next strobes.
+        // Applied one symbol late, like the carrier loop's error (see
+        // `Costas::step_derotated`): the next strobes' positions then do not
+        // wait for this symbol's interpolation, error and division, and the
+        // CPU overlaps two symbols. Nothing measurable for a loop with
+        // B_n·T = 0.002.
+        let e = std::mem::replace(&mut self.delayed_error, e);
         let v = self.filter.update(e);
         // The proportional part moves this one symbol; the integral part
         // (the clock error) stays in every following step.
