@@ -9,7 +9,12 @@ use crate::filter::design::{invalid, DesignError};
 const MIN_POWER: f64 = 1e-30;
 
 /// Samples per update of the estimate once warmed up (see `process_in_place`).
-const GROUP: usize = 4;
+const GROUP: usize = 16;
+
+/// A group's powers are summed as four runs of four consecutive samples,
+/// then `(s0 + s1) + (s2 + s3)`: the order the AVX2 path adds them in, so
+/// both paths give the same bits.
+const RUN: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AgcConfig {
@@ -59,9 +64,10 @@ pub struct Agc {
     /// The current group's level: the estimate, or raised by a jump (see
     /// `process_in_place`); its gain follows from it.
     level: f64,
-    /// Samples of the current group seen so far, and their summed power.
+    /// Samples of the current group seen so far, and their summed power
+    /// (per run, see [`RUN`]).
     group_fill: usize,
-    group_sum: f64,
+    group_sum: [f64; GROUP / RUN],
 }
 
 impl Agc {
@@ -104,7 +110,7 @@ impl Agc {
             count: 0.0,
             level: MIN_POWER,
             group_fill: 0,
-            group_sum: 0.0,
+            group_sum: [0.0; GROUP / RUN],
         };
         agc.reset();
         Ok(agc)
@@ -129,7 +135,7 @@ impl Agc {
         self.count = 0.0;
         self.level = MIN_POWER;
         self.group_fill = 0;
-        self.group_sum = 0.0;
+        self.group_sum = [0.0; GROUP / RUN];
     }
 
     /// Appends one output per input.
@@ -166,9 +172,11 @@ impl Agc {
         // samples, by their mean power, and a group's samples share the gain
         // the groups before it left. A per-sample update is a serial chain
         // (multiply, add, compare, select: ~10 cycles a sample) plus a division
-        // and a square root per sample, most of the AGC's cost; with time
-        // constants of 50 and 200 symbols (hundreds of samples) a gain a few
-        // samples old changes nothing measurable. Except where the input jumps
+        // and a square root per sample, most of the AGC's cost; per group of
+        // 16 it is under a cycle a sample (with groups of 4 it was still half
+        // the AGC's time). With time constants of 50 and 200 symbols (at least
+        // 100 and 400 samples) a gain up to 16 samples old changes nothing
+        // measurable. Except where the input jumps
         // up (a signal returning after a dropout, the estimate near MIN_POWER):
         // there a sample whose power, weighted by one sample of attack, is
         // above the group's level lowers the gain from that sample on, as the
@@ -192,8 +200,8 @@ impl Agc {
             let take = (GROUP - self.group_fill).min(rest.len());
             let (head, tail) = rest.split_at_mut(take);
             let (mut level, mut g) = (self.level, gain(self.config.target_power, self.level));
-            for x in head {
-                self.group_sum += self.group_sample(x, &mut level, &mut g);
+            for (i, x) in (self.group_fill..).zip(head) {
+                self.group_sum[i / RUN] += self.group_sample(x, &mut level, &mut g);
             }
             self.level = level;
             self.group_fill += take;
@@ -203,7 +211,7 @@ impl Agc {
             }
             self.power = self.group_update(self.power, self.group_sum);
             self.group_fill = 0;
-            self.group_sum = 0.0;
+            self.group_sum = [0.0; GROUP / RUN];
         }
     }
 
@@ -213,52 +221,48 @@ impl Agc {
     fn whole_groups(&self, buf: &mut [Complex32], power: f64) -> f64 {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
-            let quads = buf.len() / (4 * GROUP) * (4 * GROUP);
-            let (head, tail) = buf.split_at_mut(quads);
             // SAFETY: the CPU has AVX2 (checked just above).
-            let power = unsafe { self.quads_avx2(head, power) };
-            return self.groups_scalar(tail, power);
+            return unsafe { self.groups_avx2(buf, power) };
         }
         self.groups_scalar(buf, power)
     }
 
-    /// [`Agc::whole_groups`] one group and one sample at a time: the
-    /// definition of the arithmetic.
     #[inline(always)]
     fn groups_scalar(&self, buf: &mut [Complex32], mut power: f64) -> f64 {
         for group in buf.chunks_exact_mut(GROUP) {
             let (mut level, mut g) = (power, gain(self.config.target_power, power));
-            let mut sum = 0.0;
-            for x in group.iter_mut() {
-                sum += self.group_sample(x, &mut level, &mut g);
+            let mut sums = [0.0; GROUP / RUN];
+            for (i, x) in group.iter_mut().enumerate() {
+                sums[i / RUN] += self.group_sample(x, &mut level, &mut g);
             }
-            power = self.group_update(power, sum);
+            power = self.group_update(power, sums);
         }
         power
     }
 
-    /// [`Agc::groups_scalar`] over `buf` (a multiple of four groups), four
-    /// groups per step. The same operations on the same values, so the same bits: only the estimate's update is a serial
-    /// chain (~9 cycles a group: subtract, multiply, add); the samples' powers
-    /// and their sums (in the scalar loop's order), the gains (division and
-    /// square root) and the scaling are done four groups at a time beside it.
-    /// A group where a sample would raise the level (the jump test, on the
-    /// largest weighted power of the group) is redone by the scalar
-    /// `group_sample`, which then takes the same branch as the scalar loop.
+    /// [`Agc::groups_scalar`] with AVX2, a group (four vectors of four
+    /// samples) per step. The same operations on the same values, so the same
+    /// bits: the samples' powers, their runs' sums (one run per vector lane)
+    /// and the scaling are vector operations; the estimate's update (a
+    /// serial chain of ~9 cycles a group, subtract, multiply, add) and the
+    /// group's gain are scalar. A group where a sample would raise the level
+    /// (the jump test, on the group's largest weighted power) is redone by
+    /// the scalar `group_sample`, which then takes the same branches as the
+    /// scalar loop.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn quads_avx2(&self, buf: &mut [Complex32], mut power: f64) -> f64 {
+    fn groups_avx2(&self, buf: &mut [Complex32], mut power: f64) -> f64 {
         use std::arch::x86_64::*;
-        debug_assert_eq!(buf.len() % (4 * GROUP), 0);
+        debug_assert_eq!(buf.len() % GROUP, 0);
         let attack = _mm256_set1_pd(self.attack);
-        let target = _mm256_set1_pd(self.config.target_power);
-        for quad in buf.chunks_exact_mut(4 * GROUP) {
-            let p = quad.as_mut_ptr().cast::<f32>();
-            // One register per group: re, im of its four samples.
-            // SAFETY: 4 groups of 4 samples are 32 floats from `p`.
+        for group in buf.chunks_exact_mut(GROUP) {
+            let p = group.as_mut_ptr().cast::<f32>();
+            // SAFETY: a group is 16 complex values, 32 floats: four vectors.
             let v: [__m256; 4] = std::array::from_fn(|k| unsafe { _mm256_loadu_ps(p.add(8 * k)) });
             let sq = v.map(|x| _mm256_mul_ps(x, x));
-            // re² + im² (that order), then sample i of groups 0..4 in one register.
+            // re² + im² per sample, in the order [0 1 4 5 | 2 3 6 7] and
+            // [8 9 12 13 | 10 11 14 15]; the shuffles make lane k of pw[j]
+            // sample 4k + j, so adding pw[0..4] in order sums run k in lane k.
             let (h01, h23) = (_mm256_hadd_ps(sq[0], sq[1]), _mm256_hadd_ps(sq[2], sq[3]));
             let p02 = _mm256_shuffle_ps::<0b10_00_10_00>(h01, h23);
             let p13 = _mm256_shuffle_ps::<0b11_01_11_01>(h01, h23);
@@ -268,46 +272,28 @@ impl Agc {
                 _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(p02)),
                 _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(p13)),
             ];
-            // The scalar loop's 0.0 + p0 is p0 (a power is +0 or more, or NaN).
-            let sum = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(pw[0], pw[1]), pw[2]), pw[3]);
-            // Largest attack-weighted power, NaN skipped as the scalar test
-            // skips it (`max_pd(a, b)` is `a > b ? a : b`).
+            let runs = _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(pw[0], pw[1]), pw[2]), pw[3]);
             let peak = pw.iter().fold(_mm256_set1_pd(f64::NEG_INFINITY), |m, &x| {
                 _mm256_max_pd(_mm256_mul_pd(attack, x), m)
             });
-            let mut sums = [0.0f64; 4];
-            // SAFETY: four f64.
-            unsafe { _mm256_storeu_pd(sums.as_mut_ptr(), sum) };
-            let mut levels = [0.0f64; 4];
-            for (level, &sum) in levels.iter_mut().zip(&sums) {
-                *level = power;
-                power = self.group_update(power, sum);
-            }
-            // SAFETY: four f64.
-            let level = unsafe { _mm256_loadu_pd(levels.as_ptr()) };
-            // `gain`: f64 division, rounded to f32, f32 square root.
-            let gains = _mm_sqrt_ps(_mm256_cvtpd_ps(_mm256_div_pd(target, level)));
-            let jumps = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GT_OQ>(peak, level));
-            if jumps == 0 {
-                let mut g = [0.0f32; 4];
-                // SAFETY: four f32.
-                unsafe { _mm_storeu_ps(g.as_mut_ptr(), gains) };
+            let mut sums = [0.0f64; GROUP / RUN];
+            // SAFETY: `sums` holds four f64.
+            unsafe { _mm256_storeu_pd(sums.as_mut_ptr(), runs) };
+            let level = power;
+            let jump = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GT_OQ>(peak, _mm256_set1_pd(level)));
+            if jump == 0 {
+                let g = _mm256_set1_ps(gain(self.config.target_power, level));
                 for (k, &x) in v.iter().enumerate() {
-                    // SAFETY: as the loads above.
-                    unsafe {
-                        _mm256_storeu_ps(p.add(8 * k), _mm256_mul_ps(x, _mm256_set1_ps(g[k])))
-                    };
+                    // SAFETY: as the loads.
+                    unsafe { _mm256_storeu_ps(p.add(8 * k), _mm256_mul_ps(x, g)) };
                 }
             } else {
-                // Rare (the input jumped up): the scalar steps, from the same
-                // level and gain, for all four groups.
-                for (k, group) in quad.chunks_exact_mut(GROUP).enumerate() {
-                    let (mut level, mut g) = (levels[k], gain(self.config.target_power, levels[k]));
-                    for x in group.iter_mut() {
-                        self.group_sample(x, &mut level, &mut g);
-                    }
+                let (mut level, mut g) = (level, gain(self.config.target_power, level));
+                for x in group.iter_mut() {
+                    self.group_sample(x, &mut level, &mut g);
                 }
             }
+            power = self.group_update(power, sums);
         }
         power
     }
@@ -326,14 +312,15 @@ impl Agc {
         p
     }
 
-    /// The estimate after a group whose powers sum to `sum`: the one-pole
-    /// average run over GROUP samples of that mean (coefficient
+    /// The estimate after a group whose runs' powers sum to `runs`: the
+    /// one-pole average run over GROUP samples of their mean (coefficient
     /// `1 − (1 − a)^GROUP`), attack or decay by the group's mean. The floor
     /// (MIN_POWER added to every sample's power) keeps the estimate from
     /// falling below MIN_POWER without a clamp, and is 10⁻³⁰ of any signal.
     #[inline(always)]
-    fn group_update(&self, power: f64, sum: f64) -> f64 {
-        let mean = sum * (1.0 / GROUP as f64);
+    fn group_update(&self, power: f64, runs: [f64; GROUP / RUN]) -> f64 {
+        let [s0, s1, s2, s3] = runs;
+        let mean = ((s0 + s1) + (s2 + s3)) * (1.0 / GROUP as f64);
         let a = if mean > power {
             self.group_attack
         } else {
@@ -405,7 +392,7 @@ mod tests {
         // gain one sample of attack allows (amplitude sqrt(1/a) ≈ 13 at
         // sps 4: 50 symbols = 200 samples), not the floor's 10¹⁵, whatever
         // sample of a group the return falls on.
-        for offset in 0..4 {
+        for offset in 0..GROUP {
             let mut rng = TestRng::new(11);
             let mut x = rng.complex_noise(10_000 + offset, 1.0);
             x.extend(std::iter::repeat_n(Complex32::new(0.0, 0.0), 100_000));
@@ -448,8 +435,8 @@ mod tests {
             let zero = Complex32::new(0.0, 0.0);
             let mut rng = TestRng::new(23);
             // Noise at three levels, silence, and loud single samples after
-            // the silence at every position of four groups (the jump test
-            // taken in the first to the last sample of a quad).
+            // the silence at every position of a group (the jump test taken
+            // in the first to the last sample of a group).
             let mut x = rng.complex_noise(4000, 1.0);
             x.extend(rng.complex_noise(2000, 1e-3));
             x.extend(rng.complex_noise(2000, 1e3));
@@ -472,7 +459,7 @@ mod tests {
                 let (mut a, mut b) = (input.clone(), input.clone());
                 let pa = agc.groups_scalar(&mut a, start);
                 // SAFETY: AVX2 checked above.
-                let pb = unsafe { agc.quads_avx2(&mut b, start) };
+                let pb = unsafe { agc.groups_avx2(&mut b, start) };
                 assert!(same(pa as f32, pb as f32) && (pa.is_nan() || pa == pb));
                 for (n, (u, v)) in a.iter().zip(&b).enumerate() {
                     assert!(
