@@ -162,8 +162,8 @@ impl Nco {
     /// Appends `input[n] · exp(j2πf·n)` to `output`.
     #[inline]
     pub fn mix(&mut self, input: &[Complex32], output: &mut Vec<Complex32>) {
-        // Appended, not zero-filled then overwritten: in the PSK demodulator
-        // that memset cost as much as a tenth of the mixing.
+        // Appended rather than zero-filled and then overwritten: one pass over
+        // the output instead of two.
         output.reserve(input.len());
         self.in_blocks(input.len(), |r, p, w| {
             output.extend(input[r].iter().zip(w).map(|(s, w)| mul(*s, mul(p, *w))));
