@@ -20,6 +20,9 @@ pub enum MeteorError {
         #[source]
         source: std::io::Error,
     },
+    /// Creating or committing a product file ([`crate::products::atomic::AtomicFile`]).
+    #[error(transparent)]
+    Output(#[from] crate::error::Error),
     #[error("PNG encoding of {path} failed: {message}")]
     Png { path: String, message: String },
     #[error("packet building failed: {0}")]

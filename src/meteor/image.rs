@@ -21,8 +21,8 @@
 
 use std::collections::{btree_map, BTreeMap};
 use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -34,6 +34,7 @@ use super::png_rows::{self, RowSink};
 use super::telemetry::TelemetryRecord;
 use crate::ccsds::space_packet::SEQUENCE_COUNT_MODULO;
 use crate::ccsds::SpacePacket;
+use crate::products::atomic::AtomicFile;
 
 /// Image width in pixels: 196 MCUs of 8 pixels.
 pub const WIDTH: usize = MCUS_PER_LINE * 8;
@@ -474,20 +475,24 @@ impl MeteorImage {
         })
     }
 
+    /// The row phase, first row and height in lines of the image that `apids` make
+    /// together; `NoChannel` (naming the first) when none of them has data.
+    fn png_extent(&self, apids: &[u16]) -> Result<(i64, i64, usize), MeteorError> {
+        let no_channel = || MeteorError::NoChannel { apid: apids[0] };
+        if !apids.iter().any(|a| self.channels.contains_key(a)) {
+            return Err(no_channel());
+        }
+        let phase = self.row_phase().ok_or_else(no_channel)?;
+        let (first, last) = self.row_span(apids, phase).ok_or_else(no_channel)?;
+        Ok((phase, first, ((last - first + 1) as usize) * 8))
+    }
+
     /// Writes one channel as an 8-bit grey PNG (atomically: `path.part`, then rename),
     /// the same pixels as [`channel_image`](Self::channel_image) but painted one 8-line
     /// row at a time into the encoder: a pass's image is never held whole. Returns its
     /// height in lines.
     pub fn to_png(&self, apid: u16, path: &Path) -> Result<usize, MeteorError> {
-        let no_channel = MeteorError::NoChannel { apid };
-        if !self.channels.contains_key(&apid) {
-            return Err(no_channel);
-        }
-        let phase = self.row_phase().ok_or(no_channel)?;
-        let (first, last) = self
-            .row_span(&[apid], phase)
-            .ok_or(MeteorError::NoChannel { apid })?;
-        let height = ((last - first + 1) as usize) * 8;
+        let (phase, first, height) = self.png_extent(&[apid])?;
         let mut rows = self.rows(apid, phase, first);
         let mut band = vec![0u8; ROW_PIXELS];
         write_png_rows(path, WIDTH, height, png::ColorType::Grayscale, |w| {
@@ -505,15 +510,7 @@ impl MeteorImage {
     /// [`to_png`](Self::to_png).
     pub fn composite_png(&self, r: u16, g: u16, b: u16, path: &Path) -> Result<(), MeteorError> {
         let apids = [r, g, b];
-        let no_channel = MeteorError::NoChannel { apid: r };
-        if !apids.iter().any(|a| self.channels.contains_key(a)) {
-            return Err(no_channel);
-        }
-        let phase = self.row_phase().ok_or(no_channel)?;
-        let (first, last) = self
-            .row_span(&apids, phase)
-            .ok_or(MeteorError::NoChannel { apid: r })?;
-        let height = ((last - first + 1) as usize) * 8;
+        let (phase, first, height) = self.png_extent(&apids)?;
         // A repeated channel (rgb221) is painted once per row.
         let mut sources: Vec<(u16, ChannelRows, Vec<u8>)> = Vec::new();
         for &apid in &apids {
@@ -555,60 +552,40 @@ impl MeteorImage {
     }
 }
 
-/// Writes an 8-bit PNG to `path` atomically (`path.part`, then rename; the part is
-/// removed on error): `rows` hands the `height` rows of pixels, top to bottom, to the
-/// encoder (see [`super::png_rows`]: nothing image-sized is held in memory).
+/// Writes an 8-bit PNG to `path` atomically (an [`AtomicFile`]): `rows` hands the
+/// `height` rows of pixels, top to bottom, to the encoder (see [`super::png_rows`]:
+/// nothing image-sized is held in memory).
 fn write_png_rows(
     path: &Path,
     width: usize,
     height: usize,
     color: png::ColorType,
-    rows: impl FnOnce(&mut RowSink<'_, BufWriter<File>>) -> std::io::Result<()>,
+    rows: impl FnOnce(&mut RowSink<'_, &mut BufWriter<File>>) -> std::io::Result<()>,
 ) -> Result<(), MeteorError> {
-    let part = part_path(path);
-    let io = |source| MeteorError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let file = File::create(&part).map_err(io)?;
-    let written = png_rows::write_png_rows(BufWriter::new(file), width, height, color, rows)
-        .map_err(|e| match e {
-            png::EncodingError::IoError(source) => io(source),
-            e => MeteorError::Png {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            },
-        });
-    match written {
-        Ok(()) => std::fs::rename(&part, path).map_err(io),
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            Err(e)
-        }
-    }
-}
-
-/// `path` with `.part` appended, where a product is written before it is renamed.
-fn part_path(path: &Path) -> PathBuf {
-    let mut part = PathBuf::from(path);
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".part");
-    part.set_file_name(name);
-    part
+    let mut file = AtomicFile::create(path)?;
+    png_rows::write_png_rows(file.writer(), width, height, color, rows).map_err(|e| match e {
+        png::EncodingError::IoError(source) => MeteorError::Io {
+            path: path.display().to_string(),
+            source,
+        },
+        e => MeteorError::Png {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        },
+    })?;
+    file.commit()?;
+    Ok(())
 }
 
 /// Writes `bytes` to `path` so that readers never see a partial file.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MeteorError> {
-    let part = part_path(path);
-    let io = |source| MeteorError::Io {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes).map_err(|source| MeteorError::Io {
         path: path.display().to_string(),
         source,
-    };
-    std::fs::write(&part, bytes).map_err(io)?;
-    std::fs::rename(&part, path).map_err(io)
+    })?;
+    file.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]
